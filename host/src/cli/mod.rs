@@ -1,0 +1,89 @@
+//! The command line: `weir plugin check`, `weir plugin run`, and the global
+//! flags they share. `main.rs` only parses arguments and prints errors;
+//! everything a command does starts here.
+
+mod config_text;
+mod logging;
+mod plugin_check;
+mod plugin_run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use logging::init_logging;
+
+use crate::plugin::{Runtime, RuntimeOptions};
+
+/// weir: a telemetry stream processor for OpenTelemetry logs, metrics and
+/// traces, extended with WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `weir=debug`).
+    #[arg(long, global = true, env = "WEIR_LOG", default_value = "warn")]
+    log: String,
+
+    /// Where compiled plugins are cached, so that a restart does not
+    /// recompile them. Default: `$XDG_CACHE_HOME/weir/compiled` or
+    /// `~/.cache/weir/compiled`.
+    #[arg(long, global = true, env = "WEIR_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Do not read or write the compiled-plugin cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, inspect and try out plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Check that a file is a weir plugin: a WebAssembly component of the
+    /// weir:plugin world, in a version this weir supports. Prints what it
+    /// is, what it exports and imports; exits non-zero with the reason if
+    /// it is not a plugin.
+    Check(plugin_check::CheckArgs),
+    /// Run a plugin over one batch read from an OTLP/JSON file and print
+    /// what it kept, routed and dropped, as OTLP/JSON.
+    Run(plugin_run::RunArgs),
+}
+
+impl Cli {
+    /// The log filter the user asked for.
+    pub fn log_filter(&self) -> &str {
+        &self.log
+    }
+}
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = || -> anyhow::Result<Runtime> {
+        let cache_dir = if cli.no_cache {
+            None
+        } else {
+            cli.cache_dir.clone().or_else(default_cache_dir)
+        };
+        Ok(Runtime::new(RuntimeOptions { cache_dir })?)
+    };
+    match &cli.command {
+        Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(&runtime()?, args),
+        Command::Plugin(PluginCommand::Run(args)) => plugin_run::run(&runtime()?, args),
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("weir").join("compiled"))
+}

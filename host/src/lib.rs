@@ -1,0 +1,10 @@
+//! weir: a telemetry stream processor for OpenTelemetry data, extended with
+//! WebAssembly components.
+//!
+//! The crate is laid out like the data flow: [`otlp`] is the data model,
+//! [`plugin`] runs WebAssembly plugins over batches, and [`cli`] is the
+//! command line that drives them.
+
+pub mod cli;
+pub mod otlp;
+pub mod plugin;

@@ -1,0 +1,304 @@
+//! A running plugin instance and the call that processes one batch.
+//!
+//! Each instance owns a wasmtime store with a memory cap and gets a fresh
+//! epoch deadline per call. The batch is lent to the guest as a resource
+//! and taken back after the call whatever happened. A failure is contained
+//! here: the batch goes on unchanged or to the dead-letter route, as the
+//! plugin's [`FailurePolicy`] says, and an instance left unusable by a trap
+//! is dropped and re-created before the next batch.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Resource;
+use wasmtime::{Store, Trap};
+
+use crate::otlp::Batch;
+
+use super::batch_resource::BatchResource;
+use super::bindings::{self, PluginPre, WitPluginInfo};
+use super::engine::{EPOCH_TICK, Runtime};
+use super::error::{Error, Failure, Result};
+use super::loader::Plugin;
+use super::outcome::{self, DEAD_LETTER_ROUTE, Routed};
+use super::state::{InstanceState, MemoryLimitExceeded};
+
+/// What happens to a batch when its plugin fails on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Pass the batch on unchanged, as if the plugin were not there.
+    #[default]
+    Pass,
+    /// Send the batch, unchanged, to the dead-letter route.
+    DeadLetter,
+}
+
+/// How an instance runs.
+#[derive(Clone, Debug)]
+pub struct InstanceOptions {
+    /// The plugin's configuration, as JSON text.
+    pub config: String,
+    /// Cap on the instance's linear memory, in bytes.
+    pub memory_limit: usize,
+    /// Deadline for one call into the plugin.
+    pub timeout: Duration,
+    /// What happens to a batch the plugin fails on.
+    pub on_failure: FailurePolicy,
+    /// Keep the dropped records in [`Routed::dropped_records`] (for
+    /// `weir plugin run`); the daemon only counts them.
+    pub keep_dropped: bool,
+}
+
+impl Default for InstanceOptions {
+    fn default() -> Self {
+        InstanceOptions {
+            config: "{}".to_string(),
+            memory_limit: 64 << 20,
+            timeout: Duration::from_millis(500),
+            on_failure: FailurePolicy::Pass,
+            keep_dropped: false,
+        }
+    }
+}
+
+/// The result of one batch through one plugin.
+#[derive(Debug)]
+pub struct Processed {
+    /// Where the records went. After a failure, the whole batch as it
+    /// arrived, kept or dead-lettered as the failure policy says.
+    pub routed: Routed,
+    /// The failure, if the plugin failed on this batch.
+    pub failure: Option<Failure>,
+}
+
+/// One long-lived instance of a plugin; one per worker.
+pub struct Instance {
+    plugin: Arc<Plugin>,
+    options: InstanceOptions,
+    /// `None` after a failure that left the instance unusable; re-created
+    /// on the next batch.
+    live: Option<Live>,
+}
+
+struct Live {
+    store: Store<InstanceState>,
+    bindings: bindings::Plugin,
+}
+
+/// Why an instance could not start.
+enum StartError {
+    /// `init` returned an error: the configuration was refused.
+    Refused(String),
+    /// Instantiation or `init` trapped, ran out of time or memory.
+    Failed(Failure),
+}
+
+impl Plugin {
+    /// Makes an instance with `options` and initialises it with its
+    /// configuration. Fails if the plugin refuses the configuration or
+    /// cannot start.
+    pub fn instantiate(self: &Arc<Self>, options: InstanceOptions) -> Result<Instance> {
+        let live = start(self, &options).map_err(|e| match e {
+            StartError::Refused(message) => Error::Init {
+                plugin: self.name.to_string(),
+                message,
+            },
+            StartError::Failed(failure) => Error::Start {
+                plugin: self.name.to_string(),
+                failure,
+            },
+        })?;
+        Ok(Instance {
+            plugin: self.clone(),
+            options,
+            live: Some(live),
+        })
+    }
+}
+
+impl Instance {
+    /// The plugin this is an instance of.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+
+    /// Runs the plugin over one batch. Never fails: a plugin failure is
+    /// reported in [`Processed::failure`] and the batch follows the
+    /// failure policy.
+    pub fn process(&mut self, batch: Batch) -> Processed {
+        if !self.plugin.info().wants(batch.signal()) {
+            return Processed {
+                routed: Routed::keep_all(batch),
+                failure: None,
+            };
+        }
+        let records = batch.len();
+        let started = Instant::now();
+        let result = self.call(batch);
+        let guest_nanos = started.elapsed().as_nanos() as u64;
+        let stats = &self.plugin.stats;
+        match result {
+            Ok(routed) => {
+                stats.record_batch(records, &routed, guest_nanos);
+                Processed {
+                    routed,
+                    failure: None,
+                }
+            }
+            Err((batch, failure)) => {
+                stats.record_failure(&failure);
+                tracing::warn!(plugin = %self.plugin.name, kind = failure.kind(), %failure,
+                    policy = ?self.options.on_failure, "plugin failed on a batch");
+                if failure.poisons_instance() {
+                    self.live = None;
+                }
+                let routed = match self.options.on_failure {
+                    FailurePolicy::Pass => Routed::keep_all(batch),
+                    FailurePolicy::DeadLetter => Routed::route_all(DEAD_LETTER_ROUTE, batch),
+                };
+                stats.record_batch(records, &routed, guest_nanos);
+                Processed {
+                    routed,
+                    failure: Some(failure),
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, batch: Batch) -> Result<Routed, (Batch, Failure)> {
+        let live = match self.live.take() {
+            Some(live) => live,
+            None => {
+                self.plugin.stats.record_restart();
+                match start(&self.plugin, &self.options) {
+                    Ok(live) => live,
+                    Err(StartError::Refused(message)) => {
+                        return Err((batch, Failure::Error { message }));
+                    }
+                    Err(StartError::Failed(failure)) => return Err((batch, failure)),
+                }
+            }
+        };
+        let live = self.live.insert(live);
+        let store = &mut live.store;
+
+        let handle = match store.data_mut().table.push(BatchResource::new(batch)) {
+            Ok(handle) => handle,
+            Err(_) => unreachable!("a fresh resource table has room for one batch"),
+        };
+        store.set_epoch_deadline(deadline_ticks(self.options.timeout));
+        let borrowed = Resource::<BatchResource>::new_borrow(handle.rep());
+        let result = live
+            .bindings
+            .weir_plugin_processor()
+            .call_process(&mut *store, borrowed);
+        let lent = store
+            .data_mut()
+            .table
+            .delete(handle)
+            .expect("the batch stays in the table for the whole call");
+
+        match result {
+            Ok(Ok(outcome)) => {
+                let (changed, original) = lent.into_parts();
+                outcome::apply(changed, outcome, self.options.keep_dropped).map_err(
+                    |(changed, message)| {
+                        // An unusable outcome makes the guest's changes
+                        // unusable too: the batch goes on as it arrived.
+                        (
+                            original.unwrap_or(changed),
+                            Failure::InvalidOutcome { message },
+                        )
+                    },
+                )
+            }
+            Ok(Err(message)) => Err((lent.into_original(), Failure::Error { message })),
+            Err(error) => {
+                let failure = classify(error, store.data_mut(), &self.options);
+                Err((lent.into_original(), failure))
+            }
+        }
+    }
+}
+
+/// Instantiates a plugin and initialises it with its configuration.
+fn start(plugin: &Plugin, options: &InstanceOptions) -> Result<Live, StartError> {
+    let mut store = new_store(&plugin.runtime, plugin.name.clone(), options);
+    let bindings = plugin
+        .pre
+        .instantiate(&mut store)
+        .map_err(|e| StartError::Failed(classify(e, store.data_mut(), options)))?;
+    store.set_epoch_deadline(deadline_ticks(options.timeout));
+    match bindings
+        .weir_plugin_processor()
+        .call_init(&mut store, &options.config)
+    {
+        Ok(Ok(())) => Ok(Live { store, bindings }),
+        Ok(Err(message)) => Err(StartError::Refused(message)),
+        Err(e) => Err(StartError::Failed(classify(e, store.data_mut(), options))),
+    }
+}
+
+/// Asks a freshly loaded plugin to describe itself, in a throwaway
+/// instance with default limits.
+pub(crate) fn describe(
+    runtime: &Runtime,
+    pre: &PluginPre<InstanceState>,
+    name: Arc<str>,
+) -> Result<WitPluginInfo> {
+    let options = InstanceOptions::default();
+    let mut store = new_store(runtime, name, &options);
+    let failed = |failure| Error::Start {
+        plugin: "(loading)".to_string(),
+        failure,
+    };
+    let bindings = pre
+        .instantiate(&mut store)
+        .map_err(|e| failed(classify(e, store.data_mut(), &options)))?;
+    store.set_epoch_deadline(deadline_ticks(options.timeout));
+    bindings
+        .weir_plugin_processor()
+        .call_describe(&mut store)
+        .map_err(|e| failed(classify(e, store.data_mut(), &options)))
+}
+
+fn new_store(runtime: &Runtime, name: Arc<str>, options: &InstanceOptions) -> Store<InstanceState> {
+    let mut store = Store::new(
+        &runtime.engine,
+        InstanceState::new(name, options.memory_limit),
+    );
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_trap();
+    // Instantiation runs guest start code: give it a deadline too.
+    store.set_epoch_deadline(deadline_ticks(options.timeout));
+    store
+}
+
+fn deadline_ticks(timeout: Duration) -> u64 {
+    (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1
+}
+
+/// Turns a wasmtime error from a call into a [`Failure`] a user can read.
+fn classify(
+    error: wasmtime::Error,
+    state: &mut InstanceState,
+    options: &InstanceOptions,
+) -> Failure {
+    if error.downcast_ref::<MemoryLimitExceeded>().is_some() {
+        return Failure::MemoryLimit {
+            limit_mib: (options.memory_limit >> 20) as u64,
+        };
+    }
+    if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+        return Failure::Timeout {
+            limit_ms: options.timeout.as_millis() as u64,
+        };
+    }
+    let mut message = error.root_cause().to_string();
+    let stderr = state.take_stderr();
+    if !stderr.is_empty() {
+        message.push_str("; the plugin's stderr: ");
+        message.push_str(&stderr);
+    }
+    Failure::Trap { message }
+}

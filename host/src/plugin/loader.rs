@@ -1,0 +1,150 @@
+//! Loading a plugin file: check, compile (or fetch from the cache), link,
+//! pre-instantiate, and ask the plugin to describe itself.
+//!
+//! Everything slow happens here, once per file version, off the hot path;
+//! making an [`Instance`](super::Instance) from the result is cheap.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+
+use crate::otlp::Signal;
+
+use super::bindings::PluginPre;
+use super::check::{self, ComponentReport};
+use super::convert::signal_from_wit;
+use super::engine::Runtime;
+use super::error::{Error, Result};
+use super::instance;
+use super::stats::PluginStats;
+
+/// What a plugin says about itself (its `describe` export).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    /// Short name, used in logs and metrics.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// One line on what it does.
+    pub description: String,
+    /// Signals it wants; empty means all.
+    pub signals: Vec<Signal>,
+}
+
+impl PluginInfo {
+    /// Whether the plugin wants batches of `signal`.
+    pub fn wants(&self, signal: Signal) -> bool {
+        self.signals.is_empty() || self.signals.contains(&signal)
+    }
+}
+
+/// A compiled, linked and pre-instantiated plugin, ready to make instances.
+pub struct Plugin {
+    pub(crate) runtime: Runtime,
+    pub(crate) pre: PluginPre<super::state::InstanceState>,
+    pub(crate) name: Arc<str>,
+    info: PluginInfo,
+    content_hash: String,
+    report: ComponentReport,
+    from_cache: bool,
+    pub(crate) stats: Arc<PluginStats>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("info", &self.info)
+            .field("content_hash", &self.content_hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// What the plugin says about itself.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// SHA-256 of the plugin file, hex.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// The component's imports and exports.
+    pub fn report(&self) -> &ComponentReport {
+        &self.report
+    }
+
+    /// Whether the compiled code came from the on-disk cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// Counters shared by all instances of this plugin.
+    pub fn stats(&self) -> &Arc<PluginStats> {
+        &self.stats
+    }
+}
+
+impl Runtime {
+    /// Loads a plugin from a file.
+    pub fn load(&self, path: &Path) -> Result<Plugin> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.load_bytes(&bytes)
+    }
+
+    /// Loads a plugin from its bytes.
+    pub fn load_bytes(&self, bytes: &[u8]) -> Result<Plugin> {
+        check::check_header(bytes)?;
+        let content_hash = hex::encode(Sha256::digest(bytes));
+        let (component, from_cache) = self.compile(bytes, &content_hash)?;
+        let report = check::check_world(&self.engine, &component)?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            Error::wasmtime("the component's imports do not match what weir provides", e)
+        })?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| {
+            Error::wasmtime(
+                "the component's exports do not match weir:plugin/processor",
+                e,
+            )
+        })?;
+
+        let placeholder: Arc<str> = Arc::from("(loading)");
+        let info = instance::describe(self, &pre, placeholder)?;
+        let info = PluginInfo {
+            signals: info.signals.into_iter().map(signal_from_wit).collect(),
+            name: info.name,
+            version: info.version,
+            description: info.description,
+        };
+        Ok(Plugin {
+            runtime: self.clone(),
+            pre,
+            name: Arc::from(info.name.as_str()),
+            info,
+            content_hash,
+            report,
+            from_cache,
+            stats: Arc::default(),
+        })
+    }
+
+    fn compile(&self, bytes: &[u8], content_hash: &str) -> Result<(Component, bool)> {
+        if let Some(cache) = &self.cache
+            && let Some(component) = cache.load(&self.engine, content_hash)
+        {
+            return Ok((component, true));
+        }
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| Error::wasmtime("the component does not compile", e))?;
+        if let Some(cache) = &self.cache {
+            cache.store(content_hash, &component);
+        }
+        Ok((component, false))
+    }
+}

@@ -72,6 +72,20 @@ pub(crate) fn apply(
     outcome: Outcome,
     keep_dropped: bool,
 ) -> Result<Routed, (Batch, String)> {
+    // The common cases, without a flag per record: keep all, drop all.
+    if outcome.routes.is_empty() {
+        match outcome.keep {
+            Selection::All => return Ok(Routed::keep_all(batch)),
+            Selection::None => {
+                return Ok(Routed {
+                    dropped: batch.len(),
+                    dropped_records: keep_dropped.then_some(batch),
+                    ..Routed::default()
+                });
+            }
+            Selection::Some(_) => {}
+        }
+    }
     let n = batch.len();
     let keep = match to_mask(&outcome.keep, n) {
         Ok(mask) => mask,
@@ -153,4 +167,125 @@ fn to_mask(selection: &Selection, n: usize) -> Result<Vec<bool>, String> {
             mask
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::ExportLogsServiceRequest;
+    use crate::otlp::logs::{LogRecord, ResourceLogs, ScopeLogs};
+
+    use super::super::bindings::weir::plugin::types::Route;
+
+    /// Two resources of three records each; record i has severity i + 1.
+    fn batch() -> Batch {
+        let resource = |base: i32| ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: (0..3)
+                    .map(|i| LogRecord {
+                        severity_number: base + i + 1,
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        ExportLogsServiceRequest {
+            resource_logs: vec![resource(0), resource(3)],
+        }
+        .into()
+    }
+
+    fn severities(batch: &Batch) -> Vec<u8> {
+        batch.severity_numbers()
+    }
+
+    fn outcome(keep: Selection, routes: &[(&str, Selection)]) -> Outcome {
+        Outcome {
+            keep,
+            routes: routes
+                .iter()
+                .map(|(name, records)| Route {
+                    name: name.to_string(),
+                    records: records.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn keep_all_and_drop_all() {
+        let routed = apply(batch(), outcome(Selection::All, &[]), false).unwrap();
+        assert_eq!(routed.keep, Some(batch()));
+        let routed = apply(batch(), outcome(Selection::None, &[]), true).unwrap();
+        assert_eq!((routed.keep, routed.dropped), (None, 6));
+        assert_eq!(routed.dropped_records, Some(batch()));
+    }
+
+    #[test]
+    fn keep_a_subset_removes_emptied_resources() {
+        let routed = apply(batch(), outcome(Selection::Some(vec![4, 0, 5]), &[]), true).unwrap();
+        let kept = routed.keep.unwrap();
+        assert_eq!(
+            severities(&kept),
+            [1, 5, 6],
+            "record order is kept, not index order"
+        );
+        assert_eq!(severities(&routed.dropped_records.unwrap()), [2, 3, 4]);
+        assert_eq!(routed.dropped, 3);
+    }
+
+    #[test]
+    fn routes_copy_records_and_merge_by_name() {
+        let routed = apply(
+            batch(),
+            outcome(
+                Selection::Some(vec![0]),
+                &[
+                    ("a", Selection::Some(vec![0, 1])),
+                    ("b", Selection::Some(vec![5])),
+                    ("a", Selection::Some(vec![3])),
+                ],
+            ),
+            false,
+        )
+        .unwrap();
+        assert_eq!(severities(routed.keep.as_ref().unwrap()), [1]);
+        let routes: Vec<_> = routed
+            .routes
+            .iter()
+            .map(|(n, b)| (n.as_str(), severities(b)))
+            .collect();
+        assert_eq!(routes, [("a", vec![1, 2, 4]), ("b", vec![6])]);
+        assert_eq!(routed.dropped, 2, "records 2 and 4 are nowhere");
+        assert_eq!(routed.routed(), 4);
+    }
+
+    #[test]
+    fn everything_to_one_route_moves_the_batch() {
+        let routed = apply(
+            batch(),
+            outcome(Selection::None, &[("x", Selection::All)]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(routed.routes, vec![("x".to_string(), batch())]);
+        assert_eq!(routed.keep, None);
+    }
+
+    #[test]
+    fn out_of_range_and_unnamed_routes_are_refused_untouched() {
+        let (back, msg) =
+            apply(batch(), outcome(Selection::Some(vec![6]), &[]), false).unwrap_err();
+        assert_eq!(back, batch());
+        assert!(msg.contains("record index 6 is out of range"), "{msg}");
+        let (_, msg) = apply(
+            batch(),
+            outcome(Selection::All, &[("", Selection::All)]),
+            false,
+        )
+        .unwrap_err();
+        assert!(msg.contains("empty name"), "{msg}");
+    }
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need,
+# then checks formatting and lints and runs every test (unit, integration,
+# and each benchmark once in test mode). `.ci/run` runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "toolchain: wasm32-wasip2 target, rustfmt, clippy"
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  rustup target add wasm32-wasip2
+fi
+for component in rustfmt clippy; do
+  rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+done
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint (host, SDK, plugins, tests)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "lint plugins as WebAssembly"
+cargo clippy --target wasm32-wasip2 --locked \
+  -p weir-guest -p noop -p severity-filter -p redact -p route-by-attribute -- -D warnings
+
+step "tests"
+cargo test --workspace --all-targets --locked

@@ -222,3 +222,82 @@ fn extract_points(metric: &Metric, flags: &mut Flags<'_>) -> Option<Metric> {
         data: data.take(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::metrics::NumberDataPoint;
+
+    /// One scope with a gauge of `a` points and a sum of `b` points.
+    fn metrics(a: usize, b: usize) -> Batch {
+        let points = |n: usize, base: f64| {
+            (0..n)
+                .map(|i| NumberDataPoint {
+                    value: Some(super::super::metrics::number_data_point::Value::AsDouble(
+                        base + i as f64,
+                    )),
+                    ..Default::default()
+                })
+                .collect()
+        };
+        ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![
+                        Metric {
+                            name: "g".into(),
+                            data: Some(Data::Gauge(Gauge {
+                                data_points: points(a, 0.0),
+                            })),
+                            ..Default::default()
+                        },
+                        Metric {
+                            name: "s".into(),
+                            data: Some(Data::Sum(Sum {
+                                data_points: points(b, 100.0),
+                                aggregation_temporality: 2,
+                                is_monotonic: true,
+                            })),
+                            ..Default::default()
+                        },
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .into()
+    }
+
+    #[test]
+    fn metric_points_are_records_and_emptied_metrics_go() {
+        let batch = metrics(2, 3);
+        assert_eq!(batch.len(), 5);
+        assert_eq!(batch.names(), ["g", "g", "s", "s", "s"]);
+
+        let keep = [false, false, true, false, true];
+        let copy = batch.extract(&keep);
+        let mut kept = batch.clone();
+        kept.retain(&keep);
+        assert_eq!(copy, kept, "extract and retain agree");
+        assert_eq!(kept.names(), ["s", "s"]);
+        let Payload::Metrics(req) = kept.payload() else {
+            unreachable!()
+        };
+        let metrics = &req.resource_metrics[0].scope_metrics[0].metrics;
+        assert_eq!(metrics.len(), 1, "the gauge lost all its points");
+        let Some(Data::Sum(sum)) = &metrics[0].data else {
+            unreachable!()
+        };
+        assert!(sum.is_monotonic && sum.aggregation_temporality == 2);
+        assert_eq!(sum.data_points.len(), 2);
+    }
+
+    #[test]
+    fn keeping_nothing_leaves_an_empty_request() {
+        let mut batch = metrics(1, 1);
+        batch.retain(&[false, false]);
+        assert!(batch.is_empty());
+        assert_eq!(batch, Batch::empty(crate::otlp::Signal::Metrics));
+    }
+}

@@ -35,7 +35,7 @@ mod tests {
     #[test]
     fn yaml_becomes_json() {
         let json = yaml_to_json("min_severity: WARN\nkeys: [a, b]\n").unwrap();
-        assert_eq!(json, r#"{"keys":["a","b"],"min_severity":"WARN"}"#);
+        assert_eq!(json, r#"{"min_severity":"WARN","keys":["a","b"]}"#);
     }
 
     #[test]

@@ -302,3 +302,10 @@ fn classify(
     }
     Failure::Trap { message }
 }
+
+// Pipelines move instances onto worker threads; keep that possible.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Instance>();
+    assert_send::<Batch>();
+};

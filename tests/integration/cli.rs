@@ -1,0 +1,151 @@
+//! `weir plugin check` and `weir plugin run`, run as a user runs them: the
+//! real binary, real files, exit codes and messages.
+
+use serde_json::Value;
+use weir_tests::binary::run_weir;
+use weir_tests::guests;
+
+const MIXED_LOGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mixed-severity-logs.json");
+
+fn stdout_json(output: &std::process::Output) -> Value {
+    assert!(
+        output.status.success(),
+        "weir failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
+}
+
+fn severities(request: &Value) -> Vec<i64> {
+    request["resourceLogs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|rl| rl["scopeLogs"].as_array().unwrap())
+        .flat_map(|sl| sl["logRecords"].as_array().unwrap())
+        .map(|r| r["severityNumber"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn plugin_run_prints_only_records_at_or_above_the_threshold() {
+    let output = run_weir(&[
+        "plugin",
+        "run",
+        guests::SEVERITY_FILTER,
+        "--input",
+        MIXED_LOGS,
+        "--config-text",
+        "min_severity: WARN",
+    ]);
+    let report = stdout_json(&output);
+    assert_eq!(severities(&report["kept"]), [13, 17, 21]);
+    assert_eq!(severities(&report["dropped"]), [1, 5, 9]);
+    assert_eq!(report["summary"]["records_in"], 6);
+    assert_eq!(report["summary"]["kept"], 3);
+    assert_eq!(report["summary"]["dropped"], 3);
+    // Ids and bodies come back in OTLP/JSON form, intact.
+    let first = &report["kept"]["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0];
+    assert_eq!(first["traceId"], "5b8efff798038103d269b633813fc60c");
+    assert_eq!(
+        first["body"]["stringValue"],
+        "slow response from payments: 1.8s"
+    );
+}
+
+#[test]
+fn plugin_run_prints_each_route() {
+    let output = run_weir(&[
+        "plugin",
+        "run",
+        guests::ROUTE_BY_ATTRIBUTE,
+        "-i",
+        MIXED_LOGS,
+        "--config-text",
+        r#"{"attribute": "tenant", "prefix": "tenant-"}"#,
+        "--compact",
+    ]);
+    let report = stdout_json(&output);
+    assert_eq!(severities(&report["routes"]["tenant-acme"]), [1, 9, 17]);
+    assert_eq!(severities(&report["routes"]["tenant-globex"]), [5, 13, 21]);
+    assert_eq!(report["kept"], Value::Null);
+}
+
+#[test]
+fn plugin_run_reports_a_plugin_failure_and_exits_non_zero() {
+    let output = run_weir(&[
+        "plugin",
+        "run",
+        guests::MISBEHAVE,
+        "-i",
+        MIXED_LOGS,
+        "--config-text",
+        "action: trap",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("failed on the batch") && stderr.contains("trapped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugin_run_explains_a_malformed_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"resourceLogs": [{"scopeLogs": 7}]}"#).unwrap();
+    let output = run_weir(&["plugin", "run", guests::NOOP, "-i", bad.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("malformed OTLP/JSON logs request"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugin_check_describes_a_good_plugin() {
+    let output = run_weir(&["plugin", "check", guests::SEVERITY_FILTER]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+    assert!(stdout.contains("name:        severity-filter"), "{stdout}");
+    assert!(stdout.contains("signals:     logs"), "{stdout}");
+    assert!(
+        stdout.contains("weir:plugin/processor@0.1.0 (describe, init, process)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn plugin_check_refuses_a_file_that_is_not_a_component() {
+    let output = run_weir(&["plugin", "check", MIXED_LOGS]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is not a usable weir plugin: not a WebAssembly file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugin_check_with_a_config_reports_its_refusal() {
+    let output = run_weir(&[
+        "plugin",
+        "check",
+        guests::SEVERITY_FILTER,
+        "--config-text",
+        "min_severity: LOUD",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refused its configuration") && stderr.contains("LOUD"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,40 @@
+//! Helpers shared by the test modules: a runtime per test, plugin loading
+//! with a config, and short ways to run a batch.
+
+use std::sync::Arc;
+
+use weir::otlp::Batch;
+use weir::plugin::{Instance, InstanceOptions, Plugin, Processed, Runtime, RuntimeOptions};
+
+/// A runtime without the on-disk cache, so tests do not share state.
+pub fn runtime() -> Runtime {
+    Runtime::new(RuntimeOptions::default()).expect("create runtime")
+}
+
+/// Loads the plugin at `path`.
+pub fn load(path: &str) -> Arc<Plugin> {
+    Arc::new(runtime().load(path.as_ref()).expect("load plugin"))
+}
+
+/// An instance of the plugin at `path` with a JSON config.
+pub fn instance(path: &str, config: &str) -> Instance {
+    instance_with(
+        path,
+        InstanceOptions {
+            config: config.to_string(),
+            ..InstanceOptions::default()
+        },
+    )
+}
+
+/// An instance of the plugin at `path` with `options`.
+pub fn instance_with(path: &str, options: InstanceOptions) -> Instance {
+    load(path).instantiate(options).expect("instantiate plugin")
+}
+
+/// Runs one batch and insists the plugin did not fail.
+pub fn run_ok(instance: &mut Instance, batch: Batch) -> weir::plugin::Routed {
+    let Processed { routed, failure } = instance.process(batch);
+    assert_eq!(failure, None, "plugin failed");
+    routed
+}

@@ -53,12 +53,17 @@ fn main() {
     for (name, _) in GUESTS {
         cmd.args(["-p", name]);
     }
-    // Flags meant for the host build must not leak into the wasm build.
+    // Flags and wrappers meant for the outer build (clippy's driver under
+    // `cargo clippy`, say) must not leak into the wasm build.
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
         "CARGO_BUILD_RUSTFLAGS",
         "CARGO_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CLIPPY_ARGS",
+        "CLIPPY_CONF_DIR",
     ] {
         cmd.env_remove(var);
     }

@@ -43,32 +43,24 @@ macro_rules! export_plugin {
 
             struct Export;
 
-            impl $crate::wit::exports::weir::plugin::processor::Guest for Export {
-                fn describe() -> $crate::wit::exports::weir::plugin::processor::PluginInfo {
+            impl $crate::__private::Guest for Export {
+                fn describe() -> $crate::__private::PluginInfo {
                     $crate::__private::describe::<$plugin>()
                 }
 
-                fn init(
-                    config: ::std::string::String,
-                ) -> ::std::result::Result<(), ::std::string::String> {
+                fn init(config: String) -> Result<(), String> {
                     let plugin = $crate::__private::init::<$plugin>(config)?;
-                    PLUGIN.with(|cell| {
-                        cell.set(plugin)
-                            .map_err(|_| ::std::string::String::from("`init` called twice"))
-                    })
+                    PLUGIN.with(|cell| cell.set(plugin).map_err(|_| "`init` called twice".into()))
                 }
 
                 fn process(
-                    batch: &$crate::wit::weir::plugin::types::Batch,
-                ) -> ::std::result::Result<
-                    $crate::wit::weir::plugin::types::Outcome,
-                    ::std::string::String,
-                > {
+                    batch: &$crate::__private::WitBatch,
+                ) -> Result<$crate::__private::WitOutcome, String> {
                     PLUGIN.with(|cell| $crate::__private::process(cell.get(), batch))
                 }
-    }
+            }
 
-            $crate::wit::__export_weir_plugin_world!(Export with_types_in $crate::wit);
+            $crate::wit::__export_weir_plugin_world! { Export with_types_in $crate::wit }
         };
     };
 }

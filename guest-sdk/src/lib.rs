@@ -80,4 +80,6 @@ pub use wit::weir::plugin::types::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::export::{describe, init, process};
+    pub use crate::wit::exports::weir::plugin::processor::{Guest, PluginInfo};
+    pub use crate::wit::weir::plugin::types::{Batch as WitBatch, Outcome as WitOutcome};
 }

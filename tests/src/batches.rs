@@ -83,7 +83,14 @@ pub fn log_record(i: usize) -> LogRecord {
             attr("http.request.method", "GET"),
             attr("url.path", &format!("/api/v1/orders/{i}")),
             int_attr("http.response.status_code", 200),
-            attr("tenant", if i % 3 == 0 { "acme" } else { "globex" }),
+            attr(
+                "tenant",
+                if i.is_multiple_of(3) {
+                    "acme"
+                } else {
+                    "globex"
+                },
+            ),
         ],
         trace_id: trace_id.to_vec(),
         span_id: (i as u64 + 1).to_be_bytes().to_vec(),
@@ -139,12 +146,19 @@ pub fn span(i: usize) -> Span {
             attr("http.request.method", "GET"),
             int_attr(
                 "http.response.status_code",
-                if i % 5 == 0 { 500 } else { 200 },
+                if i.is_multiple_of(5) { 500 } else { 200 },
             ),
-            attr("tenant", if i % 3 == 0 { "acme" } else { "globex" }),
+            attr(
+                "tenant",
+                if i.is_multiple_of(3) {
+                    "acme"
+                } else {
+                    "globex"
+                },
+            ),
         ],
         status: Some(Status {
-            code: if i % 5 == 0 { 2 } else { 0 },
+            code: if i.is_multiple_of(5) { 2 } else { 0 },
             ..Default::default()
         }),
         ..Default::default()
@@ -171,7 +185,14 @@ pub fn spans(n: usize) -> ExportTraceServiceRequest {
 pub fn metrics(points: usize) -> ExportMetricsServiceRequest {
     let gauge_points = (0..points)
         .map(|i| NumberDataPoint {
-            attributes: vec![attr("tenant", if i % 2 == 0 { "acme" } else { "globex" })],
+            attributes: vec![attr(
+                "tenant",
+                if i.is_multiple_of(2) {
+                    "acme"
+                } else {
+                    "globex"
+                },
+            )],
             time_unix_nano: 1_700_000_000_000_000_000 + i as u64,
             value: Some(number_data_point::Value::AsDouble(i as f64 * 1.5)),
             ..Default::default()

@@ -86,7 +86,7 @@ pub(crate) fn luhn_valid(text: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

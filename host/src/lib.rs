@@ -2,9 +2,10 @@
 //! WebAssembly components.
 //!
 //! The crate is laid out like the data flow: [`otlp`] is the data model,
-//! [`plugin`] runs WebAssembly plugins over batches, and [`cli`] is the
-//! command line that drives them.
+//! [`config`] reads the configuration file, [`plugin`] runs WebAssembly
+//! plugins over batches, and [`cli`] is the command line that drives them.
 
 pub mod cli;
+pub mod config;
 pub mod otlp;
 pub mod plugin;

@@ -1,17 +1,5 @@
-//! The `weir` binary: parse arguments, run, print errors with their causes.
+//! The `weir` binary. Everything it does starts in [`weir::cli::main`].
 
-use std::process::ExitCode;
-
-use clap::Parser;
-
-fn main() -> ExitCode {
-    let cli = weir::cli::Cli::parse();
-    weir::cli::init_logging(cli.log_filter());
-    match weir::cli::run(cli) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    weir::cli::main()
 }

@@ -2,8 +2,9 @@
 //! real binary, real files, exit codes and messages.
 
 use serde_json::Value;
-use weir_tests::binary::run_weir;
 use weir_tests::guests;
+
+use crate::support::run_weir;
 
 const MIXED_LOGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mixed-severity-logs.json");
 

@@ -38,3 +38,17 @@ pub fn run_ok(instance: &mut Instance, batch: Batch) -> weir::plugin::Routed {
     assert_eq!(failure, None, "plugin failed");
     routed
 }
+
+/// Runs the `weir` binary with `args` and a private compiled-plugin cache.
+///
+/// Cargo builds `weir-under-test` (the host's `main.rs`, declared as a
+/// binary of this package) for these tests, so they always run the binary
+/// of the code under test.
+pub fn run_weir(args: &[&str]) -> std::process::Output {
+    let cache = std::env::temp_dir().join(format!("weir-test-cache-{}", std::process::id()));
+    std::process::Command::new(env!("CARGO_BIN_EXE_weir-under-test"))
+        .args(args)
+        .env("WEIR_CACHE_DIR", cache)
+        .output()
+        .expect("run weir")
+}

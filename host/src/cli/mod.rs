@@ -2,6 +2,7 @@
 //! flags they share. `main.rs` only parses arguments and prints errors;
 //! everything a command does starts here.
 
+mod config_cmd;
 mod config_text;
 mod logging;
 mod plugin_check;
@@ -44,6 +45,20 @@ enum Command {
     /// Check, inspect and try out plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Check a configuration file without starting anything: every field,
+    /// every reference between components. Exits non-zero naming the field
+    /// at fault.
+    Validate(config_cmd::ValidateArgs),
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the embedded default configuration (what `weir run` uses
+    /// without `--config`), as a starting point for your own.
+    Default,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +80,20 @@ impl Cli {
     }
 }
 
+/// The whole program: parse arguments, start logging, run the command,
+/// print an error with its causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_filter());
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = || -> anyhow::Result<Runtime> {
@@ -78,6 +107,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(&runtime()?, args),
         Command::Plugin(PluginCommand::Run(args)) => plugin_run::run(&runtime()?, args),
+        Command::Validate(args) => config_cmd::validate(args),
+        Command::Config(ConfigCommand::Default) => config_cmd::print_default(),
     }
 }
 

@@ -1,0 +1,197 @@
+//! The settings of each component type: what goes under a receiver,
+//! processor or exporter id in the configuration file. Every field is
+//! documented here; these docs are the user's reference, and every struct
+//! refuses unknown fields so a misspelt key is an error, not a no-op.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Deserialises a present key whose value may be null (`grpc:` alone, as
+/// Collector configs write it) as the type's default.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Some(Option::<T>::deserialize(d)?.unwrap_or_default()))
+}
+
+/// Receiver `otlp`: OTLP over gRPC and HTTP.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpReceiver {
+    /// Which protocols to serve; each is on only if its key is present.
+    #[serde(default)]
+    pub protocols: OtlpProtocols,
+}
+
+/// The protocols of an `otlp` receiver.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpProtocols {
+    /// OTLP/gRPC (`grpc:` alone means the defaults).
+    #[serde(default, deserialize_with = "present")]
+    pub grpc: Option<OtlpGrpc>,
+    /// OTLP/HTTP (`http:` alone means the defaults).
+    #[serde(default, deserialize_with = "present")]
+    pub http: Option<OtlpHttp>,
+}
+
+/// OTLP/gRPC settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpGrpc {
+    /// `host:port` to listen on. Default `localhost:4317`, as the
+    /// Collector's; use `0.0.0.0:4317` to accept connections from other
+    /// hosts.
+    pub endpoint: String,
+    /// Largest request message accepted, in MiB, after decompression.
+    /// Default 4, as the Collector's.
+    pub max_recv_msg_size_mib: u64,
+}
+
+impl Default for OtlpGrpc {
+    fn default() -> Self {
+        OtlpGrpc {
+            endpoint: "localhost:4317".into(),
+            max_recv_msg_size_mib: 4,
+        }
+    }
+}
+
+/// OTLP/HTTP settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpHttp {
+    /// `host:port` to listen on. Default `localhost:4318`.
+    pub endpoint: String,
+    /// Largest request body accepted, in bytes, checked both as sent and
+    /// after decompression (so a small gzip bomb is refused, not
+    /// inflated). Default 20 MiB, as the Collector's.
+    pub max_request_body_size: u64,
+}
+
+impl Default for OtlpHttp {
+    fn default() -> Self {
+        OtlpHttp {
+            endpoint: "localhost:4318".into(),
+            max_request_body_size: 20 << 20,
+        }
+    }
+}
+
+/// Processor `batch`: groups requests into batches by size and time.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchProcessor {
+    /// Send a batch once it holds this many records. Default 8192.
+    pub send_batch_size: usize,
+    /// Send a batch this long after its first record arrived, however
+    /// small. Default `200ms`.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Upper bound on a batch's records (larger requests are split); 0
+    /// means no bound. Default 0.
+    pub send_batch_max_size: usize,
+}
+
+impl Default for BatchProcessor {
+    fn default() -> Self {
+        BatchProcessor {
+            send_batch_size: 8192,
+            timeout: Duration::from_millis(200),
+            send_batch_max_size: 0,
+        }
+    }
+}
+
+/// Processor `wasm`: a WebAssembly plugin.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WasmProcessor {
+    /// The plugin file (`.wasm` component). Relative paths are relative to
+    /// the configuration file.
+    pub path: PathBuf,
+    /// The plugin's own configuration, handed to its `init` as JSON.
+    #[serde(default)]
+    pub config: Option<serde_norway::Value>,
+    /// What happens to a batch the plugin fails on: `pass` it on unchanged
+    /// (default) or send it to the pipeline's `dead_letter` exporters.
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    /// Memory cap of each instance, in MiB. Default 64.
+    #[serde(default = "default_memory_limit_mib")]
+    pub memory_limit_mib: u64,
+    /// Deadline of one call into the plugin. Default `500ms`.
+    #[serde(default = "default_plugin_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+fn default_memory_limit_mib() -> u64 {
+    64
+}
+
+fn default_plugin_timeout() -> Duration {
+    Duration::from_millis(500)
+}
+
+/// A plugin's failure policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Pass the batch on unchanged.
+    #[default]
+    Pass,
+    /// Send the batch to the pipeline's dead-letter exporters.
+    DeadLetter,
+}
+
+/// Exporter `file`: OTLP/JSON lines on local disk, one directory per
+/// signal, rotated by size.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileExporter {
+    /// Directory to write under; each signal gets `logs/`, `metrics/`,
+    /// `traces/` inside it. Default `./data`.
+    pub path: PathBuf,
+    /// Start a new file when the current one reaches this size, in MiB.
+    /// Default 100.
+    pub max_megabytes: u64,
+    /// Keep at most this many rotated files per signal (0: keep all).
+    /// Default 10.
+    pub max_backups: usize,
+}
+
+impl Default for FileExporter {
+    fn default() -> Self {
+        FileExporter {
+            path: PathBuf::from("./data"),
+            max_megabytes: 100,
+            max_backups: 10,
+        }
+    }
+}
+
+/// Exporter `debug`: a line per batch in weir's log.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DebugExporter {
+    /// `basic`: counts per batch (default); `detailed`: every record too.
+    pub verbosity: Verbosity,
+}
+
+/// How much the `debug` exporter prints.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verbosity {
+    /// One line per batch with its counts.
+    #[default]
+    Basic,
+    /// Also each record, as OTLP/JSON.
+    Detailed,
+}
+
+/// Exporter `null`: accepts and discards everything (for benchmarks).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NullExporter {}

@@ -1,0 +1,348 @@
+//! Stage two: from the raw sections to a [`Config`] whose every reference
+//! is known to exist and every component's settings are parsed. Nothing is
+//! started until this has succeeded, so a bad file fails at once, whole.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::components::{
+    BatchProcessor, DebugExporter, FileExporter, NullExporter, OtlpReceiver, WasmProcessor,
+};
+use super::service::Telemetry;
+use super::{Error, RawConfig, Result, component};
+use crate::otlp::Signal;
+
+/// A validated configuration, ready to start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// OTLP receivers by id.
+    pub receivers: IndexMap<String, OtlpReceiver>,
+    /// Exporters by id (only those some pipeline uses).
+    pub exporters: IndexMap<String, Exporter>,
+    /// Pipelines, in file order.
+    pub pipelines: Vec<PipelineSpec>,
+    /// weir's own telemetry.
+    pub telemetry: Telemetry,
+}
+
+/// An exporter's resolved settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Exporter {
+    /// OTLP/JSON files.
+    File(FileExporter),
+    /// Log lines.
+    Debug(DebugExporter),
+    /// Discard.
+    Null(NullExporter),
+}
+
+/// A plugin in a pipeline's chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginSpec {
+    /// The processor id, e.g. `wasm/redact`.
+    pub id: String,
+    /// Its settings, with `path` made absolute and `config` as JSON.
+    pub settings: WasmProcessor,
+    /// The plugin's configuration as JSON text (`{}` if none).
+    pub config_json: String,
+}
+
+/// One resolved pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineSpec {
+    /// The id, e.g. `logs` or `logs/audit`.
+    pub id: String,
+    /// Its signal, from the id.
+    pub signal: Signal,
+    /// Receiver ids.
+    pub receivers: Vec<String>,
+    /// Batching, if a `batch` processor is in the chain.
+    pub batch: Option<BatchProcessor>,
+    /// Plugins, in order.
+    pub plugins: Vec<PluginSpec>,
+    /// Exporter ids for kept records.
+    pub exporters: Vec<String>,
+    /// Route name → exporter ids.
+    pub routes: IndexMap<String, Vec<String>>,
+    /// Exporter ids for dead letters.
+    pub dead_letter: Vec<String>,
+}
+
+fn component_type(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(t, _)| t)
+}
+
+fn field(path: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Field {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Validates `raw`; relative plugin paths are taken from `base`.
+pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
+    let mut receivers = IndexMap::new();
+    for (id, value) in &raw.receivers {
+        match component_type(id) {
+            "otlp" => {
+                let otlp: OtlpReceiver = component("receivers", id, value)?;
+                if otlp.protocols.grpc.is_none() && otlp.protocols.http.is_none() {
+                    return Err(field(
+                        format!("receivers.{id}.protocols"),
+                        "enable at least one of `grpc` and `http`",
+                    ));
+                }
+                receivers.insert(id.clone(), otlp);
+            }
+            other => {
+                return Err(field(
+                    format!("receivers.{id}"),
+                    format!("unknown receiver type `{other}` (known: otlp)"),
+                ));
+            }
+        }
+    }
+
+    let mut batches = IndexMap::new();
+    let mut plugins = IndexMap::new();
+    for (id, value) in &raw.processors {
+        match component_type(id) {
+            "batch" => {
+                let batch: BatchProcessor = component("processors", id, value)?;
+                if batch.send_batch_size == 0 {
+                    return Err(field(
+                        format!("processors.{id}.send_batch_size"),
+                        "must be at least 1",
+                    ));
+                }
+                batches.insert(id.clone(), batch);
+            }
+            "wasm" => {
+                let mut wasm: WasmProcessor = component("processors", id, value)?;
+                if wasm.path.is_relative() {
+                    wasm.path = base.join(&wasm.path);
+                }
+                let config_json = match &wasm.config {
+                    None => "{}".to_string(),
+                    Some(v) => serde_json::to_string(v)
+                        .map_err(|e| field(format!("processors.{id}.config"), e.to_string()))?,
+                };
+                plugins.insert(
+                    id.clone(),
+                    PluginSpec {
+                        id: id.clone(),
+                        settings: wasm,
+                        config_json,
+                    },
+                );
+            }
+            other => {
+                return Err(field(
+                    format!("processors.{id}"),
+                    format!("unknown processor type `{other}` (known: batch, wasm)"),
+                ));
+            }
+        }
+    }
+
+    let mut defined_exporters = IndexMap::new();
+    for (id, value) in &raw.exporters {
+        let exporter = match component_type(id) {
+            "file" => Exporter::File(component("exporters", id, value)?),
+            "debug" => Exporter::Debug(component("exporters", id, value)?),
+            "null" => Exporter::Null(component("exporters", id, value)?),
+            other => {
+                return Err(field(
+                    format!("exporters.{id}"),
+                    format!("unknown exporter type `{other}` (known: file, debug, null)"),
+                ));
+            }
+        };
+        defined_exporters.insert(id.clone(), exporter);
+    }
+
+    if raw.service.pipelines.is_empty() {
+        return Err(field("service.pipelines", "define at least one pipeline"));
+    }
+    let mut pipelines = Vec::new();
+    let mut used_exporters = IndexMap::new();
+    for (id, p) in &raw.service.pipelines {
+        let at = |what: &str| format!("service.pipelines.{id}.{what}");
+        let signal: Signal = component_type(id)
+            .parse()
+            .map_err(|e: String| field(format!("service.pipelines.{id}"), e))?;
+        if p.receivers.is_empty() {
+            return Err(field(at("receivers"), "list at least one receiver"));
+        }
+        for (i, r) in p.receivers.iter().enumerate() {
+            if !receivers.contains_key(r) {
+                return Err(field(
+                    format!("{}[{i}]", at("receivers")),
+                    format!("receiver `{r}` is not defined under `receivers`"),
+                ));
+            }
+        }
+        let mut batch = None;
+        let mut chain = Vec::new();
+        for (i, proc_id) in p.processors.iter().enumerate() {
+            if let Some(b) = batches.get(proc_id) {
+                if batch.is_some() {
+                    return Err(field(
+                        format!("{}[{i}]", at("processors")),
+                        "only one batch processor per pipeline",
+                    ));
+                }
+                batch = Some(b.clone());
+            } else if let Some(plugin) = plugins.get(proc_id) {
+                chain.push(plugin.clone());
+            } else {
+                return Err(field(
+                    format!("{}[{i}]", at("processors")),
+                    format!("processor `{proc_id}` is not defined under `processors`"),
+                ));
+            }
+        }
+        if p.exporters.is_empty() {
+            return Err(field(at("exporters"), "list at least one exporter"));
+        }
+        let mut check_exporters = |list: &[String], what: String| -> Result<()> {
+            for (i, e) in list.iter().enumerate() {
+                let exporter = defined_exporters.get(e).ok_or_else(|| {
+                    field(
+                        format!("{what}[{i}]"),
+                        format!("exporter `{e}` is not defined under `exporters`"),
+                    )
+                })?;
+                used_exporters.insert(e.clone(), exporter.clone());
+            }
+            Ok(())
+        };
+        check_exporters(&p.exporters, at("exporters"))?;
+        check_exporters(&p.dead_letter, at("dead_letter"))?;
+        for (route, list) in &p.routes {
+            if list.is_empty() {
+                return Err(field(
+                    at(&format!("routes.{route}")),
+                    "list at least one exporter",
+                ));
+            }
+            check_exporters(list, at(&format!("routes.{route}")))?;
+        }
+        pipelines.push(PipelineSpec {
+            id: id.clone(),
+            signal,
+            receivers: p.receivers.clone(),
+            batch,
+            plugins: chain,
+            exporters: p.exporters.clone(),
+            routes: p.routes.clone(),
+            dead_letter: p.dead_letter.clone(),
+        });
+    }
+
+    Ok(Config {
+        receivers,
+        exporters: used_exporters,
+        pipelines,
+        telemetry: raw.service.telemetry,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DEFAULT_YAML, parse};
+    use super::*;
+
+    fn resolve_text(text: &str) -> Result<Config> {
+        resolve(parse(text)?, Path::new("/etc/weir"))
+    }
+
+    fn error(text: &str) -> String {
+        resolve_text(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_embedded_default_resolves() {
+        let config = resolve_text(DEFAULT_YAML).unwrap();
+        let signals: Vec<_> = config.pipelines.iter().map(|p| p.signal).collect();
+        assert_eq!(signals, [Signal::Logs, Signal::Metrics, Signal::Traces]);
+        let otlp = &config.receivers["otlp"];
+        assert_eq!(
+            otlp.protocols.grpc.as_ref().unwrap().endpoint,
+            "localhost:4317"
+        );
+        assert_eq!(
+            otlp.protocols.http.as_ref().unwrap().max_request_body_size,
+            20 << 20
+        );
+    }
+
+    const MINIMAL: &str = "
+receivers:
+  otlp:
+    protocols:
+      grpc:
+processors:
+  wasm/filter:
+    path: plugins/severity_filter.wasm
+    config: {min_severity: WARN}
+    timeout: 2s
+exporters:
+  null:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [wasm/filter]
+      exporters: [null]
+";
+
+    #[test]
+    fn a_bare_protocol_key_means_its_defaults_and_plugins_resolve() {
+        let config = resolve_text(MINIMAL).unwrap();
+        let otlp = &config.receivers["otlp"];
+        assert_eq!(
+            otlp.protocols.grpc.as_ref().unwrap().max_recv_msg_size_mib,
+            4
+        );
+        assert!(otlp.protocols.http.is_none());
+        let plugin = &config.pipelines[0].plugins[0];
+        assert_eq!(
+            plugin.settings.path,
+            Path::new("/etc/weir/plugins/severity_filter.wasm")
+        );
+        assert_eq!(plugin.config_json, r#"{"min_severity":"WARN"}"#);
+        assert_eq!(plugin.settings.timeout, std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let typo = MINIMAL.replace("timeout: 2s", "timeout: soon");
+        let err = error(&typo);
+        assert!(err.starts_with("processors.wasm/filter.timeout:"), "{err}");
+
+        let unknown = MINIMAL.replace("      grpc:", "      grpc:\n        endpont: x");
+        let err = error(&unknown);
+        assert!(
+            err.contains("receivers.otlp.protocols.grpc") && err.contains("endpont"),
+            "{err}"
+        );
+
+        let missing = MINIMAL.replace("exporters: [null]", "exporters: [file]");
+        let err = error(&missing);
+        assert_eq!(
+            err,
+            "service.pipelines.logs.exporters[0]: exporter `file` is not defined under `exporters`"
+        );
+
+        let bad_signal = MINIMAL.replace("    logs:\n", "    spans:\n");
+        assert!(error(&bad_signal).contains("unknown signal `spans`"));
+
+        let bad_type = MINIMAL.replace("  null:", "  kafka:");
+        assert!(error(&bad_type).contains("unknown exporter type `kafka`"));
+
+        let top = format!("{MINIMAL}\nextensions: {{}}\n");
+        assert!(error(&top).contains("extensions"), "{}", error(&top));
+    }
+}

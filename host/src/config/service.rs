@@ -1,0 +1,56 @@
+//! The `service` section: which components form which pipelines, named
+//! routes, and weir's own telemetry (metrics, health, logs).
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+/// The `service` section.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Pipelines by id: `logs`, `metrics`, `traces`, or `<signal>/<name>`.
+    pub pipelines: IndexMap<String, Pipeline>,
+    /// weir's own telemetry.
+    #[serde(default)]
+    pub telemetry: Telemetry,
+}
+
+/// One pipeline: receivers → processors (in order) → exporters.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    /// Receiver ids feeding this pipeline.
+    pub receivers: Vec<String>,
+    /// Processor ids, applied in this order (`batch`, `wasm/…`).
+    #[serde(default)]
+    pub processors: Vec<String>,
+    /// Exporter ids that get every record the processors keep.
+    pub exporters: Vec<String>,
+    /// Named routes a plugin can send records to: route name → exporter
+    /// ids. A record sent to a route not listed here goes to
+    /// `dead_letter`, with the reason in the log and a metric.
+    #[serde(default)]
+    pub routes: IndexMap<String, Vec<String>>,
+    /// Exporter ids for batches a plugin failed on (when its `on_failure`
+    /// is `dead_letter`) and records sent to unknown routes. Empty: such
+    /// records are dropped, counted and logged.
+    #[serde(default)]
+    pub dead_letter: Vec<String>,
+}
+
+/// weir's own telemetry.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Telemetry {
+    /// `host:port` serving `/metrics` (Prometheus), `/healthz` and
+    /// `/readyz`. Default `localhost:8888`, the Collector's metrics port.
+    pub address: String,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Telemetry {
+            address: "localhost:8888".into(),
+        }
+    }
+}

@@ -7,5 +7,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod exporter;
 pub mod otlp;
+pub mod pipeline;
 pub mod plugin;
+pub mod receiver;
+pub mod telemetry;

@@ -9,9 +9,11 @@ pub fn init_logging(filter: &str) {
         Ok(f) => (f, None),
         Err(e) => (EnvFilter::new("warn"), Some(e)),
     };
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     if let Some(error) = bad {
         tracing::warn!(%error, "ignoring invalid log filter; using `warn`");

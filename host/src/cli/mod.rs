@@ -7,6 +7,7 @@ mod config_text;
 mod logging;
 mod plugin_check;
 mod plugin_run;
+mod run_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,7 @@ pub struct Cli {
     command: Command,
 
     /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `weir=debug`).
-    #[arg(long, global = true, env = "WEIR_LOG", default_value = "warn")]
+    #[arg(long, global = true, env = "WEIR_LOG", default_value = "info")]
     log: String,
 
     /// Where compiled plugins are cached, so that a restart does not
@@ -42,6 +43,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the daemon: receive OTLP, run the plugin chains, export.
+    /// Stops on SIGTERM or Ctrl-C after exporting what it accepted.
+    Run(run_cmd::RunArgs),
     /// Check, inspect and try out plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -107,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(&runtime()?, args),
         Command::Plugin(PluginCommand::Run(args)) => plugin_run::run(&runtime()?, args),
+        Command::Run(args) => run_cmd::run(runtime()?, args),
         Command::Validate(args) => config_cmd::validate(args),
         Command::Config(ConfigCommand::Default) => config_cmd::print_default(),
     }

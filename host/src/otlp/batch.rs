@@ -6,7 +6,7 @@
 //! data point. Accessors return `None` for a record number that is out of
 //! range or of another signal, and leave the choice of error to the caller.
 
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use prost::Message;
 
@@ -41,7 +41,7 @@ pub struct Batch {
     payload: Payload,
     /// Record number → position; built on first use, reset when the
     /// structure changes.
-    index: OnceCell<Vec<RecordPath>>,
+    index: OnceLock<Vec<RecordPath>>,
 }
 
 impl PartialEq for Batch {
@@ -124,7 +124,7 @@ impl From<Payload> for Batch {
     fn from(payload: Payload) -> Self {
         Batch {
             payload,
-            index: OnceCell::new(),
+            index: OnceLock::new(),
         }
     }
 }

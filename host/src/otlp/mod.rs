@@ -9,6 +9,7 @@
 mod batch;
 mod index;
 mod json;
+mod merge;
 mod select;
 mod signal;
 

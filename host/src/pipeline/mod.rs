@@ -1,0 +1,213 @@
+//! Pipelines: from the receivers' requests to the exporters.
+//!
+//! ```text
+//! receivers ──try_send──▶ input queue ──▶ batcher ──▶ work queue ──▶ workers (plugin chain) ──▶ outputs ──▶ exporters
+//! ```
+//!
+//! Every queue is bounded. A full input queue is the receivers' signal to
+//! answer "retry later"; a full work or exporter queue makes the stage
+//! before it wait. Each request carries an [`Ack`] that resolves when every
+//! exporter its records reached has accepted them. Shutdown is by closing:
+//! when the receivers drop their senders the batcher flushes, the workers
+//! drain, and the caller closes the exporters.
+
+mod ack;
+mod batcher;
+mod chain;
+mod envelope;
+mod outputs;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+use indexmap::IndexMap;
+use tokio::sync::mpsc;
+
+pub use ack::{Ack, AckResult};
+pub use batcher::Batcher;
+pub use chain::{Chain, Destination};
+pub use envelope::Envelope;
+pub use outputs::Outputs;
+
+use crate::config::{OnFailure, PipelineSpec};
+use crate::exporter::ExporterHandle;
+use crate::otlp::Signal;
+use crate::plugin::{FailurePolicy, InstanceOptions, Runtime};
+use crate::telemetry::metrics::{Metrics, PipelineLabels, PluginLabels};
+
+/// Requests that may wait in a pipeline's input queue before receivers
+/// answer "retry later".
+pub const INPUT_QUEUE_REQUESTS: usize = 256;
+
+/// A running pipeline.
+pub struct Pipeline {
+    /// The pipeline id, e.g. `logs`.
+    pub id: String,
+    /// Its signal.
+    pub signal: Signal,
+    input: Option<mpsc::Sender<Envelope>>,
+    batcher: Option<tokio::task::JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// A receiver's way into a pipeline.
+#[derive(Clone, Debug)]
+pub struct PipelineInput {
+    /// The pipeline id.
+    pub id: Arc<str>,
+    tx: mpsc::Sender<Envelope>,
+}
+
+/// Why a pipeline did not take a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Its queue is full: retry later.
+    Overloaded,
+    /// It is shutting down.
+    Closed,
+}
+
+impl PipelineInput {
+    /// Offers an envelope without waiting.
+    pub fn try_send(&self, envelope: Envelope) -> Result<(), Refused> {
+        self.tx.try_send(envelope).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => Refused::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => Refused::Closed,
+        })
+    }
+}
+
+impl Pipeline {
+    /// Loads the pipeline's plugins (one instance per worker and plugin)
+    /// and starts its batcher and workers on `handle`.
+    pub fn start(
+        spec: &PipelineSpec,
+        runtime: &Runtime,
+        exporters: &IndexMap<String, ExporterHandle>,
+        metrics: Arc<Metrics>,
+        workers: usize,
+        handle: &tokio::runtime::Handle,
+    ) -> anyhow::Result<Pipeline> {
+        let pick = |ids: &[String]| -> Vec<ExporterHandle> {
+            ids.iter()
+                .map(|id| exporters[id.as_str()].clone())
+                .collect()
+        };
+        let mut plugins = Vec::new();
+        for plugin in &spec.plugins {
+            let loaded = runtime
+                .load(&plugin.settings.path)
+                .with_context(|| format!("pipeline {}: processor {}", spec.id, plugin.id))?;
+            plugins.push((plugin, Arc::new(loaded)));
+        }
+
+        let (work_tx, work_rx) = async_channel::bounded::<Envelope>(workers * 2);
+        let mut threads = Vec::new();
+        for n in 0..workers {
+            let mut instances = Vec::new();
+            for (plugin, loaded) in &plugins {
+                let options = InstanceOptions {
+                    config: plugin.config_json.clone(),
+                    memory_limit: (plugin.settings.memory_limit_mib << 20) as usize,
+                    timeout: plugin.settings.timeout,
+                    on_failure: match plugin.settings.on_failure {
+                        OnFailure::Pass => FailurePolicy::Pass,
+                        OnFailure::DeadLetter => FailurePolicy::DeadLetter,
+                    },
+                    keep_dropped: false,
+                };
+                let instance = loaded
+                    .instantiate(options)
+                    .with_context(|| format!("pipeline {}: processor {}", spec.id, plugin.id))?;
+                let labels = PluginLabels {
+                    pipeline: spec.id.clone(),
+                    plugin: plugin.id.clone(),
+                };
+                instances.push((labels, instance));
+            }
+            let mut chain = Chain::new(instances, metrics.clone());
+            let outputs = Outputs {
+                pipeline: spec.id.clone(),
+                main: pick(&spec.exporters),
+                routes: spec
+                    .routes
+                    .iter()
+                    .map(|(name, ids)| (name.clone(), pick(ids)))
+                    .collect(),
+                dead_letter: pick(&spec.dead_letter),
+                metrics: metrics.clone(),
+            };
+            let rx = work_rx.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("{}-worker-{n}", spec.id))
+                    .spawn(move || {
+                        while let Ok(envelope) = rx.recv_blocking() {
+                            for (destination, share) in chain.run(envelope) {
+                                outputs.deliver(destination, share);
+                            }
+                        }
+                    })?,
+            );
+        }
+
+        let (input_tx, input_rx) = mpsc::channel::<Envelope>(INPUT_QUEUE_REQUESTS);
+        // A weak sender, so the probe does not keep the queue open.
+        let weak = input_tx.downgrade();
+        metrics.probe_queue(
+            PipelineLabels {
+                pipeline: spec.id.clone(),
+            },
+            Box::new(move || {
+                weak.upgrade()
+                    .map_or(0, |tx| (tx.max_capacity() - tx.capacity()) as i64)
+            }),
+        );
+        let forward = work_tx.clone();
+        let batcher = match spec.batch.clone() {
+            Some(settings) => handle.spawn(batcher::run(settings, input_rx, forward)),
+            None => handle.spawn(async move {
+                let mut input_rx = input_rx;
+                while let Some(envelope) = input_rx.recv().await {
+                    if forward.send(envelope).await.is_err() {
+                        break;
+                    }
+                }
+            }),
+        };
+        drop(work_tx);
+        Ok(Pipeline {
+            id: spec.id.clone(),
+            signal: spec.signal,
+            input: Some(input_tx),
+            batcher: Some(batcher),
+            workers: threads,
+        })
+    }
+
+    /// A way in for a receiver.
+    pub fn input(&self) -> PipelineInput {
+        PipelineInput {
+            id: Arc::from(self.id.as_str()),
+            tx: self.input.clone().expect("input taken only at shutdown"),
+        }
+    }
+
+    /// Waits until everything the receivers handed in has gone through the
+    /// workers. Call after the receivers have stopped (dropping their
+    /// inputs); the exporters are closed by the caller afterwards.
+    pub async fn drain(mut self) {
+        self.input = None;
+        if let Some(batcher) = self.batcher.take() {
+            let _ = batcher.await;
+        }
+        let workers = std::mem::take(&mut self.workers);
+        let _ = tokio::task::spawn_blocking(move || {
+            for worker in workers {
+                let _ = worker.join();
+            }
+        })
+        .await;
+    }
+}

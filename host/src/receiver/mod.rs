@@ -1,0 +1,4 @@
+//! Receivers: where data enters weir. `otlp` serves OTLP over gRPC and
+//! HTTP; the Kafka consumer will join it here.
+
+pub mod otlp;

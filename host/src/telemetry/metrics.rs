@@ -1,0 +1,213 @@
+//! Every metric weir reports about itself, named once, here. Components
+//! count where the event happens through the handles in [`Metrics`];
+//! `/metrics` renders the registry in the Prometheus text format.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// Labels of what a receiver took in or refused.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReceiverLabels {
+    /// Receiver id, e.g. `otlp`.
+    pub receiver: String,
+    /// `grpc` or `http`.
+    pub transport: &'static str,
+    /// `logs`, `metrics` or `traces`.
+    pub signal: &'static str,
+}
+
+/// Labels of a refusal.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    /// Receiver id.
+    pub receiver: String,
+    /// `grpc` or `http`.
+    pub transport: &'static str,
+    /// Why: `malformed`, `too_large`, `unsupported_media_type`,
+    /// `overloaded`, `export_failed`, `shutting_down`.
+    pub reason: &'static str,
+}
+
+/// Labels of an exporter's counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExporterLabels {
+    /// Exporter id.
+    pub exporter: String,
+    /// Signal.
+    pub signal: &'static str,
+}
+
+/// Labels of a plugin's counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginLabels {
+    /// Pipeline id.
+    pub pipeline: String,
+    /// Processor id, e.g. `wasm/redact`.
+    pub plugin: String,
+}
+
+/// Labels of a plugin failure.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginFailureLabels {
+    /// Pipeline id.
+    pub pipeline: String,
+    /// Processor id.
+    pub plugin: String,
+    /// `timeout`, `memory`, `trap`, `error`, `invalid_outcome`.
+    pub kind: &'static str,
+}
+
+/// Labels of records dropped by the pipeline itself.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    /// Pipeline id.
+    pub pipeline: String,
+    /// `plugin` (a plugin dropped them), `no_dead_letter` (a failed or
+    /// mis-routed batch with no dead-letter exporter configured).
+    pub reason: &'static str,
+}
+
+/// Labels of a pipeline.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PipelineLabels {
+    /// Pipeline id.
+    pub pipeline: String,
+}
+
+/// Reads a gauge's current value when metrics are rendered.
+type GaugeProbe = Box<dyn Fn() -> i64 + Send + Sync>;
+
+/// The daemon's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Queue depths, read at render time so they are never stale.
+    probes: std::sync::Mutex<Vec<(PipelineLabels, GaugeProbe)>>,
+    /// Records accepted by receivers.
+    pub received_records: Family<ReceiverLabels, Counter>,
+    /// Requests refused by receivers.
+    pub refused_requests: Family<RefusedLabels, Counter>,
+    /// Records exporters delivered.
+    pub exported_records: Family<ExporterLabels, Counter>,
+    /// Records exporters failed to deliver.
+    pub export_failed_records: Family<ExporterLabels, Counter>,
+    /// Records plugins kept, per plugin.
+    pub plugin_kept_records: Family<PluginLabels, Counter>,
+    /// Records plugins sent to routes, per plugin.
+    pub plugin_routed_records: Family<PluginLabels, Counter>,
+    /// Records plugins dropped, per plugin.
+    pub plugin_dropped_records: Family<PluginLabels, Counter>,
+    /// Plugin failures, per plugin and kind.
+    pub plugin_failures: Family<PluginFailureLabels, Counter>,
+    /// Seconds spent in plugin calls.
+    pub plugin_seconds: Family<PluginLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    /// Records the pipeline dropped itself.
+    pub dropped_records: Family<DropLabels, Counter>,
+    /// Batches waiting in a pipeline's queue.
+    pub queue_batches: Family<PipelineLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric registered.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("weir");
+        let m = Metrics {
+            registry: Registry::default(),
+            probes: Default::default(),
+            received_records: Family::default(),
+            refused_requests: Family::default(),
+            exported_records: Family::default(),
+            export_failed_records: Family::default(),
+            plugin_kept_records: Family::default(),
+            plugin_routed_records: Family::default(),
+            plugin_dropped_records: Family::default(),
+            plugin_failures: Family::default(),
+            plugin_seconds: Family::default(),
+            dropped_records: Family::default(),
+            queue_batches: Family::default(),
+        };
+        registry.register(
+            "receiver_accepted_records",
+            "Records accepted by receivers",
+            m.received_records.clone(),
+        );
+        registry.register(
+            "receiver_refused_requests",
+            "Requests refused by receivers, by reason",
+            m.refused_requests.clone(),
+        );
+        registry.register(
+            "exporter_sent_records",
+            "Records exporters delivered",
+            m.exported_records.clone(),
+        );
+        registry.register(
+            "exporter_send_failed_records",
+            "Records exporters could not deliver",
+            m.export_failed_records.clone(),
+        );
+        registry.register(
+            "plugin_kept_records",
+            "Records plugins passed on",
+            m.plugin_kept_records.clone(),
+        );
+        registry.register(
+            "plugin_routed_records",
+            "Records plugins sent to named routes",
+            m.plugin_routed_records.clone(),
+        );
+        registry.register(
+            "plugin_dropped_records",
+            "Records plugins dropped",
+            m.plugin_dropped_records.clone(),
+        );
+        registry.register(
+            "plugin_failures",
+            "Plugin calls that failed, by kind",
+            m.plugin_failures.clone(),
+        );
+        registry.register(
+            "plugin_seconds",
+            "Time spent in plugin calls",
+            m.plugin_seconds.clone(),
+        );
+        registry.register(
+            "pipeline_dropped_records",
+            "Records the pipeline dropped, by reason",
+            m.dropped_records.clone(),
+        );
+        registry.register(
+            "pipeline_queue_batches",
+            "Batches waiting in a pipeline's queue",
+            m.queue_batches.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Reports `probe()` as pipeline `labels`' queue depth at each render.
+    pub fn probe_queue(&self, labels: PipelineLabels, probe: GaugeProbe) {
+        self.probes
+            .lock()
+            .expect("probes lock")
+            .push((labels, probe));
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        for (labels, probe) in self.probes.lock().expect("probes lock").iter() {
+            self.queue_batches.get_or_create(labels).set(probe());
+        }
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}

@@ -15,6 +15,9 @@ for component in rustfmt clippy; do
   rustup component list --installed | grep -q "^$component" || rustup component add "$component"
 done
 
+step "Python OpenTelemetry SDK (the integration tests' real OTLP client)"
+bash scripts/python-env.sh
+
 step "format"
 cargo fmt --all -- --check
 

@@ -8,5 +8,11 @@ mod bad_guests;
 mod artifact_cache;
 // `weir plugin check` and `weir plugin run`, as a user runs them.
 mod cli;
+// `weir run` end to end over OTLP/HTTP.
+mod daemon;
+// Starting, stopping and reading back a `weir run` for a test.
+mod daemon_support;
+// The OpenTelemetry Python SDK as a real client of `weir run`.
+mod python_client;
 // Shared helpers for the modules above.
 mod support;

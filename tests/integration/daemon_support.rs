@@ -1,0 +1,200 @@
+//! Running `weir run` for a test: a configuration on free loopback ports,
+//! a private data directory, readiness polling, SIGTERM, and reading back
+//! what the `file` exporter wrote.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use weir::otlp::Signal;
+
+/// A `weir run` process owned by a test; killed if the test panics.
+pub struct Daemon {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    /// `http://127.0.0.1:<port>` of OTLP/HTTP.
+    pub http: String,
+    /// `http://127.0.0.1:<port>` of OTLP/gRPC.
+    pub grpc: String,
+    /// `http://127.0.0.1:<port>` of /metrics, /healthz, /readyz.
+    pub telemetry: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+impl Daemon {
+    /// Starts weir with `processors` / `exporters` YAML blocks (indented
+    /// under their sections) and a `service` block; `{data}` in them is
+    /// replaced by the test's data directory.
+    pub fn start(processors: &str, exporters: &str, pipelines: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (http, grpc, telemetry) = (free_port(), free_port(), free_port());
+        let data = dir.path().join("data");
+        let config = format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{grpc}\n      http:\n        endpoint: 127.0.0.1:{http}\n        max_request_body_size: 1048576\n\
+             processors:\n{processors}\n\
+             exporters:\n{exporters}\n\
+             service:\n  telemetry:\n    address: 127.0.0.1:{telemetry}\n  pipelines:\n{pipelines}\n"
+        )
+        .replace("{data}", &data.display().to_string());
+        let path = dir.path().join("weir.yaml");
+        std::fs::write(&path, config).expect("write config");
+        let log = std::fs::File::create(dir.path().join("weir.log")).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_weir-under-test"))
+            .args(["run", "--config"])
+            .arg(&path)
+            .env("WEIR_CACHE_DIR", dir.path().join("cache"))
+            .env("WEIR_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start weir run");
+        let daemon = Daemon {
+            child: Some(child),
+            dir,
+            http: format!("http://127.0.0.1:{http}"),
+            grpc: format!("http://127.0.0.1:{grpc}"),
+            telemetry: format!("http://127.0.0.1:{telemetry}"),
+        };
+        daemon.wait_ready();
+        daemon
+    }
+
+    /// The default test setup: every signal to a `file` exporter.
+    pub fn with_file_exporter() -> Daemon {
+        Daemon::start(
+            "  batch:\n    timeout: 50ms",
+            "  file:\n    path: {data}",
+            "    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]\n\
+             \x20   metrics:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]\n\
+             \x20   traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]",
+        )
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = format!("{}/readyz", self.telemetry);
+        loop {
+            if let Ok(r) = reqwest::blocking::get(&url)
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "weir not ready in 60 s; its log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What weir logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("weir.log")).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for weir to exit.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "weir did not stop within 60 s of SIGTERM; its log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The data directory of the `file` exporter.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Every export request the `file` exporter wrote for `signal`.
+    pub fn requests(&self, signal: Signal) -> Vec<Value> {
+        read_requests(&self.data().join(signal.as_str()))
+    }
+
+    /// Every log record written, in file order.
+    pub fn log_records(&self) -> Vec<Value> {
+        nested(
+            &self.requests(Signal::Logs),
+            "resourceLogs",
+            "scopeLogs",
+            "logRecords",
+        )
+    }
+
+    /// Every span written, in file order.
+    pub fn spans(&self) -> Vec<Value> {
+        nested(
+            &self.requests(Signal::Traces),
+            "resourceSpans",
+            "scopeSpans",
+            "spans",
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn read_requests(dir: &Path) -> Vec<Value> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str(line).expect("each line is one JSON request"))
+                .collect::<Vec<Value>>()
+        })
+        .collect()
+}
+
+fn nested(requests: &[Value], a: &str, b: &str, c: &str) -> Vec<Value> {
+    requests
+        .iter()
+        .flat_map(|r| r[a].as_array().cloned().unwrap_or_default())
+        .flat_map(|x| x[b].as_array().cloned().unwrap_or_default())
+        .flat_map(|x| x[c].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The string value of attribute `key` of an OTLP/JSON record.
+pub fn json_attr<'a>(record: &'a Value, key: &str) -> Option<&'a Value> {
+    record["attributes"]
+        .as_array()?
+        .iter()
+        .find(|kv| kv["key"] == key)
+        .map(|kv| &kv["value"])
+}

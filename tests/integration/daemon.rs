@@ -114,6 +114,17 @@ fn compressed_bodies_are_accepted() {
     assert_eq!(daemon.log_records().len(), 10);
 }
 
+/// A request weir must refuse, and how.
+struct BadRequest {
+    name: &'static str,
+    path: &'static str,
+    content_type: &'static str,
+    encoding: Option<&'static str>,
+    body: Vec<u8>,
+    status: u16,
+    message: &'static str,
+}
+
 #[test]
 fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
     let mut daemon = Daemon::with_file_exporter();
@@ -122,8 +133,17 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
         gz.write_all(&vec![0u8; 8 << 20]).unwrap();
         gz.finish().unwrap()
     };
-    let cases: Vec<(&str, &str, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
-        (
+    let bad = |name, path, content_type, encoding, body, status, message| BadRequest {
+        name,
+        path,
+        content_type,
+        encoding,
+        body,
+        status,
+        message,
+    };
+    let cases = [
+        bad(
             "malformed protobuf",
             "/v1/logs",
             PROTOBUF,
@@ -132,7 +152,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             400,
             "malformed OTLP protobuf logs request",
         ),
-        (
+        bad(
             "malformed JSON",
             "/v1/logs",
             JSON,
@@ -141,7 +161,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             400,
             "malformed OTLP/JSON logs request",
         ),
-        (
+        bad(
             "wrong content type",
             "/v1/logs",
             "text/plain",
@@ -150,7 +170,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             415,
             "unsupported Content-Type",
         ),
-        (
+        bad(
             "oversize body",
             "/v1/logs",
             PROTOBUF,
@@ -159,7 +179,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             413,
             "exceeds the limit of 1048576 bytes",
         ),
-        (
+        bad(
             "gzip bomb",
             "/v1/logs",
             PROTOBUF,
@@ -168,7 +188,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             413,
             "exceeds the limit",
         ),
-        (
+        bad(
             "corrupt gzip",
             "/v1/logs",
             PROTOBUF,
@@ -177,7 +197,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             400,
             "cannot decompress",
         ),
-        (
+        bad(
             "unknown encoding",
             "/v1/logs",
             PROTOBUF,
@@ -186,7 +206,7 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             415,
             "Content-Encoding",
         ),
-        (
+        bad(
             "unknown path",
             "/v1/profiles",
             PROTOBUF,
@@ -196,11 +216,18 @@ fn bad_input_is_refused_with_a_reason_and_the_daemon_keeps_serving() {
             "no such path /v1/profiles",
         ),
     ];
-    for (name, path, content_type, encoding, body, status, message) in cases {
-        let r = post(&daemon, path, content_type, encoding, body);
-        assert_eq!(r.status(), status, "{name}");
+    for case in cases {
+        let name = case.name;
+        let r = post(
+            &daemon,
+            case.path,
+            case.content_type,
+            case.encoding,
+            case.body,
+        );
+        assert_eq!(r.status(), case.status, "{name}");
         let text = String::from_utf8_lossy(&r.bytes().unwrap()).into_owned();
-        assert!(text.contains(message), "{name}: {text}");
+        assert!(text.contains(case.message), "{name}: {text}");
         good_request_is_accepted(&daemon, name);
     }
     // An empty request is valid OTLP: accepted, nothing written.

@@ -8,6 +8,7 @@
 
 mod components;
 mod env;
+mod plugin_dir;
 mod resolve;
 mod service;
 
@@ -20,8 +21,9 @@ pub use components::{
     BatchProcessor, DebugExporter, FileExporter, NullExporter, OnFailure, OtlpGrpc, OtlpHttp,
     OtlpProtocols, OtlpReceiver, Verbosity, WasmProcessor,
 };
+pub use plugin_dir::scan_plugin_directory;
 pub use resolve::{Config, Exporter, PipelineSpec, PluginSpec};
-pub use service::{Pipeline, Service, Telemetry};
+pub use service::{Pipeline, PluginDirectory, Service, Telemetry};
 
 /// The embedded default: OTLP in on 4317/4318, plugins from `./plugins`,
 /// OTLP/JSON files out under `./data`.

@@ -24,6 +24,9 @@ pub struct Config {
     pub pipelines: Vec<PipelineSpec>,
     /// weir's own telemetry.
     pub telemetry: Telemetry,
+    /// The plugin directory, if any (absolute or relative to the working
+    /// directory).
+    pub plugin_directory: Option<std::path::PathBuf>,
 }
 
 /// An exporter's resolved settings.
@@ -246,6 +249,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
         exporters: used_exporters,
         pipelines,
         telemetry: raw.service.telemetry,
+        plugin_directory: raw.service.plugins.directory.map(|d| base.join(d)),
     })
 }
 

@@ -13,6 +13,23 @@ pub struct Service {
     /// weir's own telemetry.
     #[serde(default)]
     pub telemetry: Telemetry,
+    /// Plugins dropped into a directory rather than named as processors.
+    #[serde(default)]
+    pub plugins: PluginDirectory,
+}
+
+/// The plugin directory: every `*.wasm` file in it joins the end of every
+/// pipeline's chain (a plugin is only called for the signals it wants), in
+/// file-name order — so `10-filter.wasm` runs before `20-redact.wasm`. A
+/// sidecar file `NAME.yaml` (or `.yml`, `.json`) next to `NAME.wasm` holds
+/// the plugin's configuration.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PluginDirectory {
+    /// The directory; none by default. Relative to the configuration
+    /// file (to the working directory for the embedded default). A
+    /// directory that does not exist holds no plugins.
+    pub directory: Option<std::path::PathBuf>,
 }
 
 /// One pipeline: receivers → processors (in order) → exporters.

@@ -52,12 +52,21 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
         exporter_threads.push(thread);
     }
 
+    let dropped_in = match &config.plugin_directory {
+        Some(dir) => {
+            let plugins = crate::config::scan_plugin_directory(dir)?;
+            tracing::info!(directory = %dir.display(), plugins = plugins.len(), "plugin directory");
+            plugins
+        }
+        None => Vec::new(),
+    };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let handle = tokio::runtime::Handle::current();
     let mut pipelines = Vec::new();
     for spec in &config.pipelines {
         let rt = runtime.clone();
-        let spec2 = spec.clone();
+        let mut spec2 = spec.clone();
+        spec2.plugins.extend(dropped_in.iter().cloned());
         let exporters2 = exporters.clone();
         let metrics2 = metrics.clone();
         let handle2 = handle.clone();

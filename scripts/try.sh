@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Try weir on a fresh machine: builds the example plugins for WebAssembly
-# and runs the severity filter over a sample batch with `weir plugin run`,
-# printing what it kept and dropped. (The OTLP daemon, `weir run`, comes
-# with the next milestone; this script will start it then.)
+# Try a plugin without the daemon: builds the example plugins for
+# WebAssembly and runs the severity filter over a sample batch with
+# `weir plugin run`, printing what it kept and dropped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

@@ -383,3 +383,34 @@ fn unused_signal_is_refused_by_name() {
     assert!(daemon.stop().success());
     assert!(daemon.requests(Signal::Traces).is_empty());
 }
+
+#[test]
+fn plugins_dropped_into_the_plugin_directory_run_with_their_sidecar_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(guests::SEVERITY_FILTER, plugins.join("10-severity.wasm")).unwrap();
+    std::fs::write(plugins.join("10-severity.yaml"), "min_severity: ERROR\n").unwrap();
+    let mut daemon = Daemon::start_in(
+        dir,
+        "  batch:",
+        "  file:\n    path: {data}",
+        "    logs:\n      receivers: [otlp]\n      exporters: [file]",
+        "  plugins:\n    directory: {dir}/plugins",
+    );
+    let r = post(
+        &daemon,
+        "/v1/logs",
+        PROTOBUF,
+        None,
+        batches::logs(12).encode_to_vec(),
+    );
+    assert_eq!(r.status(), 200);
+    assert!(daemon.stop().success());
+    let severities: Vec<i64> = daemon
+        .log_records()
+        .iter()
+        .map(|r| r["severityNumber"].as_i64().unwrap())
+        .collect();
+    assert_eq!(severities, [17, 21, 17, 21]);
+}

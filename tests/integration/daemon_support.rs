@@ -34,16 +34,34 @@ impl Daemon {
     /// under their sections) and a `service` block; `{data}` in them is
     /// replaced by the test's data directory.
     pub fn start(processors: &str, exporters: &str, pipelines: &str) -> Daemon {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Daemon::start_in(
+            tempfile::tempdir().expect("temp dir"),
+            processors,
+            exporters,
+            pipelines,
+            "",
+        )
+    }
+
+    /// Like [`Daemon::start`], in a prepared directory (`{dir}` in the
+    /// blocks is replaced by it), with more `service` settings.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        processors: &str,
+        exporters: &str,
+        pipelines: &str,
+        service: &str,
+    ) -> Daemon {
         let (http, grpc, telemetry) = (free_port(), free_port(), free_port());
         let data = dir.path().join("data");
         let config = format!(
             "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{grpc}\n      http:\n        endpoint: 127.0.0.1:{http}\n        max_request_body_size: 1048576\n\
              processors:\n{processors}\n\
              exporters:\n{exporters}\n\
-             service:\n  telemetry:\n    address: 127.0.0.1:{telemetry}\n  pipelines:\n{pipelines}\n"
+             service:\n{service}\n  telemetry:\n    address: 127.0.0.1:{telemetry}\n  pipelines:\n{pipelines}\n"
         )
-        .replace("{data}", &data.display().to_string());
+        .replace("{data}", &data.display().to_string())
+        .replace("{dir}", &dir.path().display().to_string());
         let path = dir.path().join("weir.yaml");
         std::fs::write(&path, config).expect("write config");
         let log = std::fs::File::create(dir.path().join("weir.log")).expect("log file");

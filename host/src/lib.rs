@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod exporter;
+pub mod loadgen;
 pub mod otlp;
 pub mod pipeline;
 pub mod plugin;

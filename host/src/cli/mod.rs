@@ -46,6 +46,10 @@ enum Command {
     /// Run the daemon: receive OTLP, run the plugin chains, export.
     /// Stops on SIGTERM or Ctrl-C after exporting what it accepted.
     Run(run_cmd::RunArgs),
+    /// Generate load: send realistic logs, metrics or traces over OTLP at
+    /// a given rate or as fast as the receiver takes them, with a live
+    /// progress line and a summary (records/s, refused, errors, latency).
+    Gen(crate::loadgen::GenArgs),
     /// Check, inspect and try out plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -113,6 +117,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(PluginCommand::Run(args)) => plugin_run::run(&runtime()?, args),
         Command::Run(args) => run_cmd::run(runtime()?, args),
         Command::Validate(args) => config_cmd::validate(args),
+        Command::Gen(args) => {
+            let tokio = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let summary = tokio.block_on(crate::loadgen::run(args.clone()))?;
+            Ok(if summary.errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Config(ConfigCommand::Default) => config_cmd::print_default(),
     }
 }

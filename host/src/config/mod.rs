@@ -33,7 +33,7 @@ pub const DEFAULT_YAML: &str = include_str!("default.yaml");
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         #[source]

@@ -6,6 +6,22 @@
 //! Accessors that do not fit the batch's signal (a severity of a span),
 //! and record numbers out of range, make weir stop the plugin with an
 //! error that names the mistake: check [`Batch::signal`] first.
+//!
+//! ```no_run
+//! use weir_guest::{AttributesOf, Batch, Signal, Value};
+//!
+//! fn tag_errors(batch: &Batch) {
+//!     if batch.signal() != Signal::Logs {
+//!         return;
+//!     }
+//!     // One call for every severity, then writes only where needed.
+//!     for (i, severity) in batch.severity_numbers().into_iter().enumerate() {
+//!         if severity >= 17 {
+//!             batch.set_attribute(AttributesOf::Record, i as u32, "alert", &Value::from(true));
+//!         }
+//!     }
+//! }
+//! ```
 
 use crate::wit::weir::plugin::types::{self as wit, AttributesOf, Signal};
 use crate::{KeyValue, MetricType, Number, SpanKind, StatusCode, Value};
@@ -257,6 +273,11 @@ impl<'a> Record<'a> {
             .attribute(AttributesOf::Resource, self.index, key)
     }
 
+    /// The attribute `key` of the record's instrumentation scope.
+    pub fn scope_attribute(&self, key: &str) -> Option<Value> {
+        self.batch.attribute(AttributesOf::Scope, self.index, key)
+    }
+
     /// The record's own attributes.
     pub fn attributes(&self) -> Vec<KeyValue> {
         self.batch.attributes(AttributesOf::Record, self.index)
@@ -276,6 +297,11 @@ impl<'a> Record<'a> {
     /// A log record's body.
     pub fn body(&self) -> Value {
         self.batch.body(self.index)
+    }
+
+    /// Replaces a log record's body.
+    pub fn set_body(&self, body: &Value) {
+        self.batch.set_body(self.index, body)
     }
 
     /// The span name, metric name or log event name.

@@ -4,14 +4,36 @@
 use serde::de::DeserializeOwned;
 
 /// A plugin's configuration: JSON text, `{}` when the user gave none.
+///
+/// ```
+/// use weir_guest::{Config, Severity};
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct Settings {
+///     min_severity: Severity,
+///     #[serde(default)]
+///     keep_unspecified: bool,
+/// }
+///
+/// let settings: Settings = Config::new(r#"{"min_severity": "warn"}"#).parse()?;
+/// assert_eq!(settings.min_severity, Severity::WARN);
+///
+/// let err = Config::new(r#"{"min_severity": "LOUD"}"#).parse::<Settings>().err().unwrap();
+/// assert!(err.starts_with("invalid configuration at `min_severity`: unknown severity `LOUD`"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     json: String,
 }
 
 impl Config {
-    pub(crate) fn new(json: String) -> Config {
-        Config { json }
+    /// A configuration from JSON text. weir builds it for
+    /// [`Plugin::init`](crate::Plugin::init); a plugin's own tests use it to
+    /// try configurations natively.
+    pub fn new(json: impl Into<String>) -> Config {
+        Config { json: json.into() }
     }
 
     /// The configuration as JSON text.
@@ -57,14 +79,14 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let err = Config::new(r#"{"min_severity": "LOUD"}"#.into())
+        let err = Config::new(r#"{"min_severity": "LOUD"}"#)
             .parse::<Settings>()
             .unwrap_err();
         assert!(
             err.contains("`min_severity`") && err.contains("LOUD"),
             "{err}"
         );
-        let err = Config::new(r#"{"min_severity": 9, "keep": true}"#.into())
+        let err = Config::new(r#"{"min_severity": 9, "keep": true}"#)
             .parse::<Settings>()
             .unwrap_err();
         assert!(err.contains("unknown field `keep`"), "{err}");

@@ -5,7 +5,7 @@
 //! crate a plugin is one [`Plugin`] implementation and one
 //! [`export_plugin!`] line; the WebAssembly boundary stays out of sight.
 //!
-//! ```ignore
+//! ```no_run
 //! use weir_guest::{Batch, Config, Info, Outcome, Plugin, Severity, Signal};
 //!
 //! #[derive(serde::Deserialize)]
@@ -32,8 +32,36 @@
 //! weir_guest::export_plugin!(SeverityFilter);
 //! ```
 //!
-//! Build with `cargo build --target wasm32-wasip2 --release` and check the
-//! result with `weir plugin check`.
+//! The simplest plugin is one function over records: leave `process` out
+//! and implement [`Plugin::record`], which answers a [`Decision`] per
+//! record (keep, drop, route, or keep and copy to a route):
+//!
+//! ```no_run
+//! use weir_guest::{Config, Decision, Info, Plugin, Record};
+//!
+//! struct DropHealthChecks;
+//!
+//! impl Plugin for DropHealthChecks {
+//!     fn info() -> Info {
+//!         Info::new("drop-health-checks", "Drops spans of /healthz requests")
+//!     }
+//!     fn init(_config: Config) -> Result<Self, String> {
+//!         Ok(DropHealthChecks)
+//!     }
+//!     fn record(&self, record: Record<'_>) -> Result<Decision, String> {
+//!         let path = record.attribute("url.path");
+//!         Ok(match path.as_ref().and_then(|v| v.as_str()) {
+//!             Some("/healthz") => Decision::Drop,
+//!             _ => Decision::Keep,
+//!         })
+//!     }
+//! }
+//!
+//! weir_guest::export_plugin!(DropHealthChecks);
+//! ```
+//!
+//! Build with `cargo build --target wasm32-wasip2 --release` (a `cdylib`
+//! crate) and check the result with `weir plugin check`.
 //!
 //! **Speed.** Every call across the boundary costs tens of nanoseconds.
 //! Prefer the column accessors ([`Batch::severity_numbers`],

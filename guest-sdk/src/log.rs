@@ -1,8 +1,18 @@
 //! Logging from a plugin into weir's log, tagged with the plugin's name.
 //! weir may drop lines from a plugin that logs too much, so log per batch,
 //! not per record.
+//!
+//! ```no_run
+//! # let dropped = 3;
+//! weir_guest::log::warn(&format!("{dropped} records had no tenant"));
+//! ```
 
 use crate::wit::weir::plugin::log::{Level, log};
+
+/// Logs a trace line.
+pub fn trace(message: &str) {
+    log(Level::Trace, message)
+}
 
 /// Logs a debug line.
 pub fn debug(message: &str) {

@@ -39,9 +39,13 @@ impl Outcome {
     /// [`Outcome::keep_all`] or [`Outcome::drop_all`] when the flags are
     /// all equal, which weir applies without touching records.
     ///
-    /// ```ignore
-    /// let severities = batch.severity_numbers();
-    /// Outcome::keep_where(severities.iter().map(|&s| s >= 13))
+    /// ```
+    /// use weir_guest::Outcome;
+    ///
+    /// let severities = [9, 13, 17]; // in a plugin: batch.severity_numbers()
+    /// let outcome = Outcome::keep_where(severities.iter().map(|&s| s >= 13));
+    /// assert_eq!(outcome, Outcome::keep(vec![1, 2]));
+    /// assert_eq!(Outcome::keep_where([true, true]), Outcome::keep_all());
     /// ```
     pub fn keep_where(flags: impl IntoIterator<Item = bool>) -> Outcome {
         let mut kept = Vec::new();
@@ -61,13 +65,28 @@ impl Outcome {
         }
     }
 
+    /// The records with these indices go to route `name`; none continues.
+    /// For several routes, chain [`Outcome::also_route`] or use a
+    /// [`Router`].
+    pub fn route(name: &str, indices: Vec<u32>) -> Outcome {
+        Outcome::drop_all().also_route(name, Some(indices))
+    }
+
     /// Every record goes to route `name` (and none continues).
     pub fn route_all(name: &str) -> Outcome {
         Outcome::drop_all().also_route(name, None)
     }
 
     /// Also sends records to route `name`: the given indices, or all
-    /// records for `None`.
+    /// records for `None`. A record both kept and routed is copied.
+    ///
+    /// ```
+    /// use weir_guest::Outcome;
+    ///
+    /// // Everything continues; errors are also copied to `alerts`.
+    /// let outcome = Outcome::keep_all().also_route("alerts", Some(vec![3, 7]));
+    /// # let _ = outcome;
+    /// ```
     pub fn also_route(mut self, name: &str, indices: Option<Vec<u32>>) -> Outcome {
         self.inner.routes.push(wit::Route {
             name: name.to_string(),
@@ -82,17 +101,26 @@ impl Outcome {
 }
 
 /// Builds an [`Outcome`] record by record: keep some, route some, drop
-/// the rest.
+/// the rest. Each route name appears once in the outcome, with all its
+/// records; a side that gets every record becomes "all", which weir
+/// applies without touching records.
 ///
-/// ```ignore
-/// let mut router = Router::new(batch.len());
-/// for (i, tenant) in batch.attribute_column(AttributesOf::Record, "tenant").iter().enumerate() {
-///     match tenant.as_ref().and_then(|t| t.as_str()) {
+/// ```
+/// use weir_guest::{Outcome, Router, Value};
+///
+/// // In a plugin: batch.attribute_column(AttributesOf::Record, "tenant")
+/// let tenants = [Some(Value::from("acme")), None, Some(Value::from("acme"))];
+/// let mut router = Router::new(tenants.len() as u32);
+/// for (i, tenant) in tenants.iter().enumerate() {
+///     match tenant.as_ref().and_then(Value::as_str) {
 ///         Some(t) => router.route(i as u32, &format!("tenant-{t}")),
 ///         None => router.keep(i as u32),
 ///     }
 /// }
-/// let outcome = router.finish();
+/// assert_eq!(
+///     router.finish(),
+///     Outcome::keep(vec![1]).also_route("tenant-acme", Some(vec![0, 2])),
+/// );
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Router {

@@ -10,6 +10,16 @@ use std::str::FromStr;
 /// Parses from a number (`13`) or a name in any case (`"warn"`, `"WARN"`,
 /// `"Warning"`, `"INFO2"`, `"fatal"`); deserialises from either in a
 /// plugin's configuration.
+///
+/// ```
+/// use weir_guest::Severity;
+///
+/// assert_eq!("Warning".parse::<Severity>()?.number(), 13);
+/// assert_eq!("INFO2".parse::<Severity>()?.number(), 10);
+/// assert_eq!("24".parse::<Severity>()?, Severity::from_number(24).unwrap());
+/// assert!("loud".parse::<Severity>().unwrap_err().contains("unknown severity `loud`"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Severity(u8);
 

@@ -1,9 +1,18 @@
-//! Conveniences on [`Value`](crate::Value), the WIT attribute value.
+//! Conveniences on [`Value`](crate::Value), the WIT attribute value
+//! (OTLP's `AnyValue`; arrays and maps arrive as OTLP/JSON text).
 
 use crate::Value;
 
 impl Value {
     /// The string, if this is a string value.
+    ///
+    /// ```
+    /// use weir_guest::Value;
+    ///
+    /// assert_eq!(Value::from("acme").as_str(), Some("acme"));
+    /// assert_eq!(Value::Int(7).as_str(), None);
+    /// assert_eq!(Value::Int(7).to_text().as_deref(), Some("7"));
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -15,6 +24,23 @@ impl Value {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a bool value.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is a double or int value.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Double(d) => Some(*d),
+            Value::Int(i) => Some(*i as f64),
             _ => None,
         }
     }
@@ -49,6 +75,12 @@ impl From<String> for Value {
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::Int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(d: f64) -> Value {
+        Value::Double(d)
     }
 }
 

@@ -45,11 +45,60 @@ impl Plugin for SeverityFilter {
     }
 
     fn process(&self, batch: &Batch) -> Result<Outcome, String> {
-        let severities = batch.severity_numbers();
-        Ok(Outcome::keep_where(severities.iter().map(|&s| {
-            s >= self.min || (s == 0 && self.keep_unspecified)
-        })))
+        Ok(self.filter(&batch.severity_numbers()))
+    }
+}
+
+impl SeverityFilter {
+    /// The outcome for a batch with these severities: "keep all" when
+    /// nothing is below the threshold, so weir touches no record.
+    fn filter(&self, severities: &[u8]) -> Outcome {
+        Outcome::keep_where(
+            severities
+                .iter()
+                .map(|&s| s >= self.min || (s == 0 && self.keep_unspecified)),
+        )
     }
 }
 
 weir_guest::export_plugin!(SeverityFilter);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(json: &str) -> SeverityFilter {
+        SeverityFilter::init(Config::new(json)).unwrap()
+    }
+
+    #[test]
+    fn drops_below_the_threshold_and_keeps_unspecified_by_default() {
+        let f = filter(r#"{"min_severity": "WARN"}"#);
+        assert_eq!(f.filter(&[9, 13, 0, 17, 12]), Outcome::keep(vec![1, 2, 3]));
+        assert_eq!(f.filter(&[13, 21, 0]), Outcome::keep_all());
+        assert_eq!(f.filter(&[1, 12]), Outcome::drop_all());
+    }
+
+    #[test]
+    fn unspecified_can_be_dropped_and_numbers_work() {
+        let f = filter(r#"{"min_severity": 17, "keep_unspecified": false}"#);
+        assert_eq!(f.filter(&[0, 17, 16]), Outcome::keep(vec![1]));
+    }
+
+    #[test]
+    fn bad_config_names_the_field() {
+        let err = SeverityFilter::init(Config::new("{}")).err().unwrap();
+        assert!(err.contains("missing field `min_severity`"), "{err}");
+        let err = SeverityFilter::init(Config::new(r#"{"min_severity": "loud"}"#))
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("`min_severity`") && err.contains("loud"),
+            "{err}"
+        );
+        let err = SeverityFilter::init(Config::new(r#"{"min_severity": 30}"#))
+            .err()
+            .unwrap();
+        assert!(err.contains("out of range"), "{err}");
+    }
+}

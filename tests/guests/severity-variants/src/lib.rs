@@ -1,14 +1,23 @@
-//! `severity-variants`: one severity filter written three ways, chosen by
-//! `strategy` in the config, so the benchmark can compare how a plugin may
-//! read a batch across the boundary:
+//! `severity-variants`: one severity filter written several ways, chosen
+//! by `strategy` in the config (`{"min_severity": 13, "strategy": "column"}`),
+//! so the benchmark can compare how a plugin may read a batch across the
+//! boundary:
 //!
 //! - `per-record`: one `severity-number` host call per record;
 //! - `column`: one `severity-numbers` call for the whole batch;
-//! - `otlp-bytes`: one `to-otlp` call, then a protobuf decode inside the
-//!   guest. The decode reads only the path to `severity_number` (prost
-//!   skips the other fields), which is the cheapest any bytes-based plugin
-//!   can be; a plugin decoding whole records pays more.
+//! - `otlp-bytes`: one `to-otlp` call, then a full decode into
+//!   `opentelemetry-proto`'s types inside the guest — what a plugin that
+//!   takes the batch as bytes really pays;
+//! - `otlp-bytes-minimal`: one `to-otlp` call, then a decode of only the
+//!   path to `severity_number` (prost skips the other fields) — the lower
+//!   bound for any bytes-based plugin.
+//!
+//! Every strategy keeps records at or above `min_severity` and those with
+//! no severity (0), and answers through `keep_where`, so all of them return
+//! the same outcome and differ only in how they read.
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use prost::Message;
 use weir_guest::{Batch, Config, Info, Outcome, Plugin, Signal};
 
 #[derive(serde::Deserialize)]
@@ -24,11 +33,12 @@ enum Strategy {
     PerRecord,
     Column,
     OtlpBytes,
+    OtlpBytesMinimal,
 }
 
 /// The parts of `ExportLogsServiceRequest` on the way to `severity_number`,
 /// with OTLP's field numbers.
-mod otlp {
+mod minimal {
     #[derive(Clone, PartialEq, prost::Message)]
     pub struct ExportLogsServiceRequest {
         #[prost(message, repeated, tag = "1")]
@@ -51,6 +61,10 @@ mod otlp {
     }
 }
 
+fn clamp(severity: i32) -> u8 {
+    severity.clamp(0, 255) as u8
+}
+
 struct Variants {
     min: u8,
     strategy: Strategy,
@@ -62,16 +76,26 @@ impl Variants {
             Strategy::PerRecord => (0..batch.len()).map(|i| batch.severity_number(i)).collect(),
             Strategy::Column => batch.severity_numbers(),
             Strategy::OtlpBytes => {
-                let bytes = batch.to_otlp();
+                let request = ExportLogsServiceRequest::decode(batch.to_otlp().as_slice())
+                    .map_err(|e| e.to_string())?;
+                request
+                    .resource_logs
+                    .iter()
+                    .flat_map(|rl| &rl.scope_logs)
+                    .flat_map(|sl| &sl.log_records)
+                    .map(|r| clamp(r.severity_number))
+                    .collect()
+            }
+            Strategy::OtlpBytesMinimal => {
                 let request =
-                    <otlp::ExportLogsServiceRequest as prost::Message>::decode(bytes.as_slice())
+                    minimal::ExportLogsServiceRequest::decode(batch.to_otlp().as_slice())
                         .map_err(|e| e.to_string())?;
                 request
                     .resource_logs
                     .iter()
                     .flat_map(|rl| &rl.scope_logs)
                     .flat_map(|sl| &sl.log_records)
-                    .map(|r| r.severity_number.clamp(0, 255) as u8)
+                    .map(|r| clamp(r.severity_number))
                     .collect()
             }
         })
@@ -82,7 +106,7 @@ impl Plugin for Variants {
     fn info() -> Info {
         Info::new(
             "severity-variants",
-            "A severity filter three ways; for benchmarks",
+            "A severity filter written several ways; for benchmarks",
         )
         .signals(&[Signal::Logs])
     }

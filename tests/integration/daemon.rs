@@ -414,3 +414,53 @@ fn plugins_dropped_into_the_plugin_directory_run_with_their_sidecar_config() {
         .collect();
     assert_eq!(severities, [17, 21, 17, 21]);
 }
+
+#[test]
+fn a_full_queue_is_answered_with_503_and_retry_after() {
+    // Two workers busy in a plugin that loops until its 2 s deadline, and
+    // a queue of one request: the rest must be refused, not queued.
+    let processors = format!(
+        "  wasm/slow:\n    path: {}\n    config: {{action: loop}}\n    timeout: 2s",
+        guests::MISBEHAVE
+    );
+    let mut daemon = Daemon::start(
+        &processors,
+        "  null:",
+        "    logs:\n      receivers: [otlp]\n      processors: [wasm/slow]\n      exporters: [null]\n      queue_size: 1",
+    );
+    let url = format!("{}/v1/logs", daemon.http);
+    let senders: Vec<_> = (0..16)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let r = Client::new()
+                    .post(&url)
+                    .header("Content-Type", PROTOBUF)
+                    .timeout(Duration::from_secs(60))
+                    .body(tagged_logs(2, &i.to_string()))
+                    .send()
+                    .expect("weir answers");
+                let retry_after = r
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (r.status().as_u16(), retry_after, r.text().unwrap())
+            })
+        })
+        .collect();
+    let answers: Vec<_> = senders.into_iter().map(|t| t.join().unwrap()).collect();
+    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 503).collect();
+    assert!(
+        !refused.is_empty(),
+        "some requests are refused: {answers:?}"
+    );
+    for (_, retry_after, body) in &refused {
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert!(body.contains("overloaded"), "{body}");
+    }
+    assert!(
+        answers.iter().all(|(s, _, _)| *s == 200 || *s == 503),
+        "{answers:?}"
+    );
+    assert!(daemon.stop().success());
+}

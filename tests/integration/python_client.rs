@@ -132,3 +132,58 @@ fn the_python_sdk_over_grpc_and_http_arrives_intact() {
         assert_eq!(histogram["unit"], "ms");
     }
 }
+
+/// Sends raw bytes over gRPC with `grpc_raw.py`; returns (code, details).
+fn raw_grpc(python: &str, target: &str, body: &str, gzip: bool) -> (String, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/grpc_raw.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).args(["--target", target, "--body", body]);
+    if gzip {
+        cmd.arg("--gzip");
+    }
+    let out = cmd.output().expect("run grpc_raw.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(out.stdout.trim_ascii()).unwrap();
+    (
+        v["code"].as_str().unwrap().to_string(),
+        v["details"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn grpc_refuses_malformed_and_oversize_requests_and_keeps_serving() {
+    let python = python();
+    let mut daemon = Daemon::with_file_exporter();
+    let target = daemon.grpc.trim_start_matches("http://").to_string();
+
+    let (code, details) = raw_grpc(&python, &target, "0affff01", false);
+    assert_eq!(code, "INVALID_ARGUMENT", "{details}");
+    assert!(details.contains("failed to decode"), "{details}");
+
+    // 5 MiB against the default 4 MiB limit, plain and as a gzip bomb.
+    for gzip in [false, true] {
+        let (code, details) = raw_grpc(&python, &target, "zeros:5242880", gzip);
+        assert!(
+            code == "OUT_OF_RANGE" || code == "RESOURCE_EXHAUSTED",
+            "gzip={gzip}: {code} {details}"
+        );
+    }
+
+    let ok = send(&python, "grpc", &daemon.grpc, "after-bad-input");
+    assert_eq!(ok["logs"], 10);
+    assert!(daemon.stop().success());
+    let logs = daemon.requests(Signal::Logs);
+    assert_eq!(
+        records_of(
+            &logs,
+            "after-bad-input",
+            ("resourceLogs", "scopeLogs", "logRecords")
+        )
+        .len(),
+        10
+    );
+}

@@ -70,6 +70,8 @@ pub struct PipelineSpec {
     pub routes: IndexMap<String, Vec<String>>,
     /// Exporter ids for dead letters.
     pub dead_letter: Vec<String>,
+    /// Capacity of the input queue, in requests.
+    pub queue_size: usize,
 }
 
 fn component_type(id: &str) -> &str {
@@ -209,6 +211,9 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
         if p.exporters.is_empty() {
             return Err(field(at("exporters"), "list at least one exporter"));
         }
+        if p.queue_size == 0 {
+            return Err(field(at("queue_size"), "must be at least 1"));
+        }
         let mut check_exporters = |list: &[String], what: String| -> Result<()> {
             for (i, e) in list.iter().enumerate() {
                 let exporter = defined_exporters.get(e).ok_or_else(|| {
@@ -241,6 +246,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             exporters: p.exporters.clone(),
             routes: p.routes.clone(),
             dead_letter: p.dead_letter.clone(),
+            queue_size: p.queue_size,
         });
     }
 

@@ -48,11 +48,20 @@ pub struct Pipeline {
     /// `dead_letter`, with the reason in the log and a metric.
     #[serde(default)]
     pub routes: IndexMap<String, Vec<String>>,
+    /// Requests that may wait for the pipeline before receivers answer
+    /// "retry later" (HTTP 503 with `Retry-After`, gRPC `UNAVAILABLE`).
+    /// Default 256.
+    #[serde(default = "default_queue_size")]
+    pub queue_size: usize,
     /// Exporter ids for batches a plugin failed on (when its `on_failure`
     /// is `dead_letter`) and records sent to unknown routes. Empty: such
     /// records are dropped, counted and logged.
     #[serde(default)]
     pub dead_letter: Vec<String>,
+}
+
+fn default_queue_size() -> usize {
+    256
 }
 
 /// weir's own telemetry.

@@ -115,6 +115,9 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
             tracing::info!(receiver = %id, endpoint = %grpc.endpoint, "OTLP/gRPC listening");
             servers.push(tokio::spawn(async move {
                 tonic::transport::Server::builder()
+                    .layer(tower::util::MapResponseLayer::new(
+                        crate::receiver::otlp::grpc::invalid_argument_for_decode_errors,
+                    ))
                     .add_service(l)
                     .add_service(m)
                     .add_service(t)

@@ -36,10 +36,6 @@ use crate::otlp::Signal;
 use crate::plugin::{FailurePolicy, InstanceOptions, Runtime};
 use crate::telemetry::metrics::{Metrics, PipelineLabels, PluginLabels};
 
-/// Requests that may wait in a pipeline's input queue before receivers
-/// answer "retry later".
-pub const INPUT_QUEUE_REQUESTS: usize = 256;
-
 /// A running pipeline.
 pub struct Pipeline {
     /// The pipeline id, e.g. `logs`.
@@ -152,7 +148,7 @@ impl Pipeline {
             );
         }
 
-        let (input_tx, input_rx) = mpsc::channel::<Envelope>(INPUT_QUEUE_REQUESTS);
+        let (input_tx, input_rx) = mpsc::channel::<Envelope>(spec.queue_size);
         // A weak sender, so the probe does not keep the queue open.
         let weak = input_tx.downgrade();
         metrics.probe_queue(

@@ -66,16 +66,20 @@ struct Redact {
 }
 
 impl Redact {
+    /// The masked form of attribute `key`'s `value`, or `None` if it has
+    /// nothing to hide (or is masked already).
+    fn masked(&self, key: &str, value: &Value) -> Option<String> {
+        if self.keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            (value.as_str() != Some(&self.replacement)).then(|| self.replacement.clone())
+        } else {
+            let text = value.as_str()?;
+            self.patterns.mask(text, &self.replacement)
+        }
+    }
+
     fn redact_attributes(&self, batch: &Batch, record: u32) {
         for kv in batch.attributes(AttributesOf::Record, record) {
-            let masked = if self.keys.iter().any(|k| k.eq_ignore_ascii_case(&kv.key)) {
-                (kv.value.as_str() != Some(&self.replacement)).then(|| self.replacement.clone())
-            } else {
-                kv.value
-                    .as_str()
-                    .and_then(|text| self.patterns.mask(text, &self.replacement))
-            };
-            if let Some(masked) = masked {
+            if let Some(masked) = self.masked(&kv.key, &kv.value) {
                 batch.set_attribute(
                     AttributesOf::Record,
                     record,
@@ -125,3 +129,54 @@ impl Plugin for Redact {
 }
 
 weir_guest::export_plugin!(Redact);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(json: &str) -> Result<Redact, String> {
+        Redact::init(Config::new(json))
+    }
+
+    #[test]
+    fn keys_mask_whole_values_in_any_case_and_only_once() {
+        let r = redact(r#"{"keys": ["password"], "replacement": "***"}"#).unwrap();
+        assert_eq!(
+            r.masked("PassWord", &Value::from("hunter2")).unwrap(),
+            "***"
+        );
+        assert_eq!(r.masked("password", &Value::Int(1234)).unwrap(), "***");
+        assert_eq!(r.masked("password", &Value::from("***")), None);
+        assert_eq!(r.masked("user.password", &Value::from("x")), None);
+    }
+
+    #[test]
+    fn defaults_mask_common_keys_and_all_builtin_patterns() {
+        let r = redact("{}").unwrap();
+        assert_eq!(
+            r.masked("Authorization", &Value::from("Basic Zm9v"))
+                .unwrap(),
+            "[REDACTED]"
+        );
+        assert_eq!(
+            r.masked(
+                "note",
+                &Value::from("mail a@b.io, card 4111-1111-1111-1111")
+            )
+            .unwrap(),
+            "mail [REDACTED], card [REDACTED]"
+        );
+        assert_eq!(r.masked("note", &Value::from("order 42")), None);
+        assert_eq!(r.masked("count", &Value::Int(4111111111111111)), None);
+    }
+
+    #[test]
+    fn bad_configs_name_what_is_wrong() {
+        let err = redact(r#"{"patterns": ["email", "iban"]}"#).err().unwrap();
+        assert!(err.contains("`iban`"), "{err}");
+        let err = redact(r#"{"custom": ["ssn-(\\d+"]}"#).err().unwrap();
+        assert!(err.contains("`custom`") && err.contains("ssn-("), "{err}");
+        let err = redact(r#"{"key": ["password"]}"#).err().unwrap();
+        assert!(err.contains("unknown field `key`"), "{err}");
+    }
+}

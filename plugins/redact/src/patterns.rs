@@ -1,5 +1,11 @@
 //! The text patterns `redact` masks, built from the configuration, and the
 //! Luhn check that tells a card number from any other long number.
+//!
+//! Card numbers: the regex finds runs of digits separated by single spaces
+//! or dashes; within a run, the longest window of whole digit groups with
+//! 13-19 digits that passes the Luhn check is masked. So a card next to
+//! other numbers (`qty 2 4111 1111 1111 1111`) is still found, while an
+//! order id of the same length is not masked.
 
 use regex_lite::{Captures, Regex};
 
@@ -21,7 +27,7 @@ impl Patterns {
             let (source, luhn) = match name.as_str() {
                 "email" => (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", false),
                 "bearer" => (r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+", false),
-                "card" => (r"\b\d(?:[ -]?\d){12,18}\b", true),
+                "card" => (r"\b\d(?:[ -]?\d){12,}\b", true),
                 other => {
                     return Err(format!(
                         "invalid configuration at `patterns`: unknown pattern `{other}` \
@@ -52,11 +58,16 @@ impl Patterns {
             let mut changed = false;
             let out = pattern.regex.replace_all(input, |caps: &Captures| {
                 let found = &caps[0];
-                if pattern.luhn && !luhn_valid(found) {
-                    found.to_string()
-                } else {
+                if !pattern.luhn {
                     changed = true;
-                    replacement.to_string()
+                    return replacement.to_string();
+                }
+                match mask_cards(found, replacement) {
+                    Some(masked) => {
+                        changed = true;
+                        masked
+                    }
+                    None => found.to_string(),
                 }
             });
             if changed {
@@ -65,6 +76,59 @@ impl Patterns {
         }
         current
     }
+}
+
+/// `run` (digit groups joined by single spaces or dashes) with each card
+/// number in it masked, or `None` if it holds none. Each window is at most
+/// 19 digits, so this is linear in the run's length.
+fn mask_cards(run: &str, replacement: &str) -> Option<String> {
+    // Byte ranges of the digit groups.
+    let mut groups = Vec::new();
+    let mut start = None;
+    for (i, c) in run.char_indices() {
+        match (c.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                groups.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        groups.push((s, run.len()));
+    }
+
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < groups.len() {
+        let mut digits = 0;
+        let mut card = None;
+        for (j, &(s, e)) in groups.iter().enumerate().skip(i) {
+            digits += e - s;
+            if digits > 19 {
+                break;
+            }
+            if digits >= 13 && luhn_valid(&run[groups[i].0..e]) {
+                card = Some(j);
+            }
+        }
+        match card {
+            Some(j) => {
+                out.push_str(&run[copied..groups[i].0]);
+                out.push_str(replacement);
+                copied = groups[j].1;
+                i = j + 1;
+            }
+            None => i += 1,
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&run[copied..]);
+    Some(out)
 }
 
 /// The Luhn checksum of the digits in `text` (other characters ignored).
@@ -125,6 +189,25 @@ mod tests {
         assert_eq!(p.mask("order 4111 1111 1111 1112", r), None);
         assert_eq!(p.mask("id ssn-123456", r).unwrap(), "id [X]");
         assert_eq!(p.mask("nothing here", r), None);
+    }
+
+    #[test]
+    fn cards_are_found_beside_other_numbers() {
+        let p = all();
+        let r = "[X]";
+        assert_eq!(
+            p.mask("qty 99 88 4111 1111 1111 1111 ok", r).unwrap(),
+            "qty 99 88 [X] ok"
+        );
+        assert_eq!(
+            p.mask("4111111111111111 5500-0000-0000-0004 12", r)
+                .unwrap(),
+            "[X] [X] 12"
+        );
+        // 20 digits in one group: an id, not a card.
+        assert_eq!(p.mask("id 41111111111111111111", r), None);
+        // A Luhn-failing order number of card length.
+        assert_eq!(p.mask("order 1234 5678 9012 3456", r), None);
     }
 
     #[test]

@@ -163,3 +163,23 @@ impl TraceService for GrpcReceiver {
         Ok(Response::new(ExportTraceServiceResponse::default()))
     }
 }
+
+/// Rewrites tonic's answer to an undecodable request, `INTERNAL` ("failed
+/// to decode Protobuf message"), to `INVALID_ARGUMENT`, which is what it
+/// is: the sender's fault, not to be retried (the OTLP specification's
+/// mapping). tonic decodes before the service sees the request, so this is
+/// done on the way out, where the status travels in the response headers.
+pub fn invalid_argument_for_decode_errors<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let internal = headers.get("grpc-status").is_some_and(|v| v == "13");
+    let decode = headers
+        .get("grpc-message")
+        .and_then(|m| m.to_str().ok())
+        .is_some_and(|m| {
+            m.starts_with("failed%20to%20decode") || m.starts_with("failed to decode")
+        });
+    if internal && decode {
+        headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+    }
+    response
+}

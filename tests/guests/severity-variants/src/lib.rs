@@ -87,9 +87,8 @@ impl Variants {
                     .collect()
             }
             Strategy::OtlpBytesMinimal => {
-                let request =
-                    minimal::ExportLogsServiceRequest::decode(batch.to_otlp().as_slice())
-                        .map_err(|e| e.to_string())?;
+                let request = minimal::ExportLogsServiceRequest::decode(batch.to_otlp().as_slice())
+                    .map_err(|e| e.to_string())?;
                 request
                     .resource_logs
                     .iter()

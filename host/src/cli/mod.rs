@@ -30,6 +30,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "WEIR_LOG", default_value = "info")]
     log: String,
 
+    /// Log format: `text` (default) or `json`, one object per line.
+    #[arg(long, global = true, env = "WEIR_LOG_FORMAT", default_value = "text",
+          value_parser = ["text", "json"])]
+    log_format: String,
+
     /// Where compiled plugins are cached, so that a restart does not
     /// recompile them. Default: `$XDG_CACHE_HOME/weir/compiled` or
     /// `~/.cache/weir/compiled`.
@@ -92,7 +97,7 @@ impl Cli {
 /// print an error with its causes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_filter());
+    init_logging(cli.log_filter(), cli.log_format == "json");
     match run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -20,6 +20,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("wrong-world", "WRONG_WORLD"),
     ("future-version", "FUTURE_VERSION"),
     ("severity-variants", "SEVERITY_VARIANTS"),
+    ("tagger", "TAGGER"),
 ];
 
 const WASM_TARGET: &str = "wasm32-wasip2";

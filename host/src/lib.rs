@@ -3,7 +3,9 @@
 //!
 //! The crate is laid out like the data flow: [`otlp`] is the data model,
 //! [`config`] reads the configuration file, [`plugin`] runs WebAssembly
-//! plugins over batches, and [`cli`] is the command line that drives them.
+//! plugins over batches, [`reload`] keeps the pipelines' plugins in step
+//! with the files on disk, and [`cli`] is the command line that drives
+//! them.
 
 pub mod cli;
 pub mod config;
@@ -14,4 +16,5 @@ pub mod otlp;
 pub mod pipeline;
 pub mod plugin;
 pub mod receiver;
+pub mod reload;
 pub mod telemetry;

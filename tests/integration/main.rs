@@ -10,6 +10,8 @@ mod artifact_cache;
 mod cli;
 // `weir run` end to end over OTLP/HTTP.
 mod daemon;
+// Hot reload: plugin files replaced, added, removed and broken under load.
+mod hot_reload;
 // Starting, stopping and reading back a `weir run` for a test.
 mod daemon_support;
 // The OpenTelemetry Python SDK as a real client of `weir run`.

@@ -1,11 +1,12 @@
-//! The command line: `weir plugin check`, `weir plugin run`, and the global
-//! flags they share. `main.rs` only parses arguments and prints errors;
+//! The command line: `weir run`, `weir gen`, `weir plugin check|run|ls`,
+//! `weir validate`, `weir config default`, and the global flags they share. `main.rs` only parses arguments and prints errors;
 //! everything a command does starts here.
 
 mod config_cmd;
 mod config_text;
 mod logging;
 mod plugin_check;
+mod plugin_ls;
 mod plugin_run;
 mod run_cmd;
 
@@ -84,6 +85,11 @@ enum PluginCommand {
     /// Run a plugin over one batch read from an OTLP/JSON file and print
     /// what it kept, routed and dropped, as OTLP/JSON.
     Run(plugin_run::RunArgs),
+    /// List the plugins a running daemon serves: id, state, name, version,
+    /// content hash, when it went live, batches, errors, reloads, and the
+    /// last reload that failed and why. Exits non-zero if a plugin has no
+    /// serving version.
+    Ls(plugin_ls::LsArgs),
 }
 
 impl Cli {
@@ -120,6 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(&runtime()?, args),
         Command::Plugin(PluginCommand::Run(args)) => plugin_run::run(&runtime()?, args),
+        Command::Plugin(PluginCommand::Ls(args)) => plugin_ls::run(args),
         Command::Run(args) => run_cmd::run(runtime()?, args),
         Command::Validate(args) => config_cmd::validate(args),
         Command::Gen(args) => {

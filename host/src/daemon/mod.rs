@@ -20,6 +20,7 @@ use crate::pipeline::{Pipeline, PipelineInput};
 use crate::plugin::Runtime;
 use crate::receiver::otlp::grpc::GrpcReceiver;
 use crate::receiver::otlp::http::{self, HttpState};
+use crate::reload::{PluginManager, StatusBoard};
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::server::{self as telemetry_server, Health};
 
@@ -30,6 +31,7 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     let health = Arc::new(Health {
         metrics: metrics.clone(),
         ready: false.into(),
+        plugins: StatusBoard::default(),
     });
     let telemetry = bind(&config.telemetry.address, "telemetry").await?;
     let telemetry_stop = CancellationToken::new();
@@ -52,31 +54,27 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
         exporter_threads.push(thread);
     }
 
-    let dropped_in = match &config.plugin_directory {
-        Some(dir) => {
-            let plugins = crate::config::scan_plugin_directory(dir)?;
-            tracing::info!(directory = %dir.display(), plugins = plugins.len(), "plugin directory");
-            plugins
-        }
-        None => Vec::new(),
-    };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // Loading plugins compiles them: keep that off the async threads.
+    let plugins = {
+        let (config, runtime, metrics) = (config.clone(), runtime.clone(), metrics.clone());
+        let board = health.plugins.clone();
+        tokio::task::spawn_blocking(move || {
+            PluginManager::start(&config, runtime, workers, metrics, board)
+        })
+        .await??
+    };
     let handle = tokio::runtime::Handle::current();
     let mut pipelines = Vec::new();
     for spec in &config.pipelines {
-        let rt = runtime.clone();
-        let mut spec2 = spec.clone();
-        spec2.plugins.extend(dropped_in.iter().cloned());
-        let exporters2 = exporters.clone();
-        let metrics2 = metrics.clone();
-        let handle2 = handle.clone();
-        // Loading plugins compiles them: keep that off the async threads.
-        let pipeline = tokio::task::spawn_blocking(move || {
-            Pipeline::start(&spec2, &rt, &exporters2, metrics2, workers, &handle2)
-        })
-        .await??;
+        let source = plugins
+            .source(&spec.id)
+            .expect("the plugin manager has a chain for every pipeline");
+        let pipeline =
+            Pipeline::start(spec, &source, &exporters, metrics.clone(), workers, &handle)?;
         pipelines.push((spec.receivers.clone(), pipeline));
     }
+    let watching = plugins.watch()?;
 
     // Which pipelines each receiver feeds, per signal.
     let mut feeds: HashMap<&str, HashMap<Signal, Vec<PipelineInput>>> = HashMap::new();
@@ -163,6 +161,8 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     health.ready.store(false, Ordering::Relaxed);
 
     stop.cancel();
+    // Stopping the watcher waits for a reload in progress to finish.
+    tokio::task::spawn_blocking(move || drop(watching)).await?;
     for server in servers {
         if let Err(error) = server.await? {
             tracing::error!(error = %format!("{error:#}"), "receiver stopped with an error");

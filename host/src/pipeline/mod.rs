@@ -16,11 +16,11 @@ mod batcher;
 mod chain;
 mod envelope;
 mod outputs;
+mod plan;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use anyhow::Context;
 use indexmap::IndexMap;
 use tokio::sync::mpsc;
 
@@ -29,12 +29,12 @@ pub use batcher::Batcher;
 pub use chain::{Chain, Destination};
 pub use envelope::Envelope;
 pub use outputs::Outputs;
+pub use plan::{ChainPlan, ChainSource, Stage};
 
-use crate::config::{OnFailure, PipelineSpec};
+use crate::config::PipelineSpec;
 use crate::exporter::ExporterHandle;
 use crate::otlp::Signal;
-use crate::plugin::{FailurePolicy, InstanceOptions, Runtime};
-use crate::telemetry::metrics::{Metrics, PipelineLabels, PluginLabels};
+use crate::telemetry::metrics::{Metrics, PipelineLabels};
 
 /// A running pipeline.
 pub struct Pipeline {
@@ -75,11 +75,11 @@ impl PipelineInput {
 }
 
 impl Pipeline {
-    /// Loads the pipeline's plugins (one instance per worker and plugin)
-    /// and starts its batcher and workers on `handle`.
+    /// Starts the pipeline's batcher and `workers` worker threads, whose
+    /// plugin chains follow the plans published to `plugins`.
     pub fn start(
         spec: &PipelineSpec,
-        runtime: &Runtime,
+        plugins: &ChainSource,
         exporters: &IndexMap<String, ExporterHandle>,
         metrics: Arc<Metrics>,
         workers: usize,
@@ -90,39 +90,10 @@ impl Pipeline {
                 .map(|id| exporters[id.as_str()].clone())
                 .collect()
         };
-        let mut plugins = Vec::new();
-        for plugin in &spec.plugins {
-            let loaded = runtime
-                .load(&plugin.settings.path)
-                .with_context(|| format!("pipeline {}: processor {}", spec.id, plugin.id))?;
-            plugins.push((plugin, Arc::new(loaded)));
-        }
-
         let (work_tx, work_rx) = async_channel::bounded::<Envelope>(workers * 2);
         let mut threads = Vec::new();
         for n in 0..workers {
-            let mut instances = Vec::new();
-            for (plugin, loaded) in &plugins {
-                let options = InstanceOptions {
-                    config: plugin.config_json.clone(),
-                    memory_limit: (plugin.settings.memory_limit_mib << 20) as usize,
-                    timeout: plugin.settings.timeout,
-                    on_failure: match plugin.settings.on_failure {
-                        OnFailure::Pass => FailurePolicy::Pass,
-                        OnFailure::DeadLetter => FailurePolicy::DeadLetter,
-                    },
-                    keep_dropped: false,
-                };
-                let instance = loaded
-                    .instantiate(options)
-                    .with_context(|| format!("pipeline {}: processor {}", spec.id, plugin.id))?;
-                let labels = PluginLabels {
-                    pipeline: spec.id.clone(),
-                    plugin: plugin.id.clone(),
-                };
-                instances.push((labels, instance));
-            }
-            let mut chain = Chain::new(instances, metrics.clone());
+            let mut chain = Chain::new(plugins.clone(), n, metrics.clone());
             let outputs = Outputs {
                 pipeline: spec.id.clone(),
                 main: pick(&spec.exporters),

@@ -6,6 +6,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 /// Labels of what a receiver took in or refused.
@@ -77,6 +78,16 @@ pub struct PipelineLabels {
     pub pipeline: String,
 }
 
+/// Labels of a plugin reload.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReloadLabels {
+    /// Processor id, e.g. `dir/10-filter`.
+    pub plugin: String,
+    /// `loaded` (a new or changed file now serves), `failed` (it did not
+    /// load; the previous version, if any, still serves), `removed`.
+    pub result: &'static str,
+}
+
 /// Reads a gauge's current value when metrics are rendered.
 type GaugeProbe = Box<dyn Fn() -> i64 + Send + Sync>;
 
@@ -107,6 +118,10 @@ pub struct Metrics {
     pub dropped_records: Family<DropLabels, Counter>,
     /// Batches waiting in a pipeline's queue.
     pub queue_batches: Family<PipelineLabels, Gauge>,
+    /// Plugin reloads, by plugin and result.
+    pub plugin_reloads: Family<ReloadLabels, Counter>,
+    /// Seconds from a plugin file's last write to its new version serving.
+    pub plugin_reload_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -133,6 +148,10 @@ impl Metrics {
             plugin_seconds: Family::default(),
             dropped_records: Family::default(),
             queue_batches: Family::default(),
+            plugin_reloads: Family::default(),
+            plugin_reload_seconds: Histogram::new([
+                0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0,
+            ]),
         };
         registry.register(
             "receiver_accepted_records",
@@ -188,6 +207,16 @@ impl Metrics {
             "pipeline_queue_batches",
             "Batches waiting in a pipeline's queue",
             m.queue_batches.clone(),
+        );
+        registry.register(
+            "plugin_reloads",
+            "Plugin files loaded, failed or removed while running, by result",
+            m.plugin_reloads.clone(),
+        );
+        registry.register(
+            "plugin_reload_seconds",
+            "Time from a plugin file's last write to its new version serving",
+            m.plugin_reload_seconds.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -1,7 +1,8 @@
 //! The HTTP endpoint about weir itself: `/metrics` (Prometheus text),
 //! `/healthz` (the process is up) and `/readyz` (it accepts data: 503
 //! before start-up completes and while shutting down, so a load balancer
-//! stops sending before the receivers close).
+//! stops sending before the receivers close) and `/plugins` (every
+//! plugin's serving version, counters and last reload failure, as JSON).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::metrics::Metrics;
+use crate::reload::StatusBoard;
 
 /// Shared state of the endpoint.
 pub struct Health {
@@ -19,6 +21,8 @@ pub struct Health {
     pub metrics: Arc<Metrics>,
     /// Whether weir accepts data.
     pub ready: AtomicBool,
+    /// The plugins' status.
+    pub plugins: StatusBoard,
 }
 
 /// The router serving `/metrics`, `/healthz`, `/readyz`.
@@ -27,6 +31,7 @@ pub fn router(health: Arc<Health>) -> axum::Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/plugins", get(plugins))
         .with_state(health)
 }
 
@@ -46,4 +51,8 @@ async fn ready(State(health): State<Arc<Health>>) -> impl IntoResponse {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
     }
+}
+
+async fn plugins(State(health): State<Arc<Health>>) -> impl IntoResponse {
+    axum::Json(health.plugins.snapshot())
 }

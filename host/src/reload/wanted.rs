@@ -1,0 +1,134 @@
+//! What the chains should hold right now: the plugins the configuration
+//! file names, at the places it puts them, and the plugins in the plugin
+//! directory, appended to every chain in file-name order. Recomputed on
+//! every change to the directory, so adding, removing or renaming a file
+//! is just a different answer here.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::config::{Config, WasmProcessor, dropped_in_settings, scan_plugin_directory};
+use crate::otlp::Signal;
+
+/// Where a plugin's place and settings come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A `wasm/…` processor in the configuration file.
+    Config,
+    /// A file dropped into the plugin directory.
+    Directory,
+}
+
+/// One plugin as wanted: its file, settings and configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted {
+    /// Processor id (`wasm/…` or `dir/…`).
+    pub id: String,
+    /// Where it comes from.
+    pub origin: Origin,
+    /// File, limits and failure policy.
+    pub settings: WasmProcessor,
+    /// Its configuration as JSON, or why that could not be read (a broken
+    /// sidecar file).
+    pub config: Result<String, String>,
+}
+
+/// One pipeline's chain, as processor ids in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WantedChain {
+    /// Pipeline id.
+    pub pipeline: String,
+    /// Its signal.
+    pub signal: Signal,
+    /// Processor ids, in chain order.
+    pub plugins: Vec<String>,
+}
+
+/// Everything wanted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WantedSet {
+    /// Plugins by processor id, in first-use order.
+    pub plugins: IndexMap<String, Wanted>,
+    /// Every pipeline's chain, in configuration order.
+    pub chains: Vec<WantedChain>,
+}
+
+/// What `config` and the plugin directory ask for now.
+pub fn wanted(config: &Config) -> crate::config::Result<WantedSet> {
+    let mut set = WantedSet::default();
+    for pipeline in &config.pipelines {
+        for plugin in &pipeline.plugins {
+            set.plugins
+                .entry(plugin.id.clone())
+                .or_insert_with(|| Wanted {
+                    id: plugin.id.clone(),
+                    origin: Origin::Config,
+                    settings: plugin.settings.clone(),
+                    config: Ok(plugin.config_json.clone()),
+                });
+        }
+    }
+    let claimed: Vec<PathBuf> = set
+        .plugins
+        .values()
+        .map(|p| p.settings.path.clone())
+        .collect();
+    let dropped_in = match &config.plugin_directory {
+        Some(dir) => scan_plugin_directory(dir, &claimed)?,
+        None => Vec::new(),
+    };
+    for pipeline in &config.pipelines {
+        let mut plugins: Vec<String> = pipeline.plugins.iter().map(|p| p.id.clone()).collect();
+        plugins.extend(dropped_in.iter().map(|d| d.id.clone()));
+        set.chains.push(WantedChain {
+            pipeline: pipeline.id.clone(),
+            signal: pipeline.signal,
+            plugins,
+        });
+    }
+    for d in dropped_in {
+        set.plugins.insert(
+            d.id.clone(),
+            Wanted {
+                id: d.id,
+                origin: Origin::Directory,
+                settings: dropped_in_settings(d.path),
+                config: d.config,
+            },
+        );
+    }
+    Ok(set)
+}
+
+/// The directories to watch: the plugin directory and the directories of
+/// the plugin files the configuration names (a file is watched through its
+/// directory, so that an editor's write-and-rename is seen).
+pub fn watched_directories(config: &Config) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = config.plugin_directory.iter().cloned().collect();
+    for pipeline in &config.pipelines {
+        for plugin in &pipeline.plugins {
+            if let Some(parent) = plugin.settings.path.parent()
+                && !dirs.iter().any(|d| d == parent)
+            {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+    }
+    dirs
+}
+
+/// Whether a change to `path` can change what is wanted or loaded.
+pub fn is_relevant(config: &Config, path: &Path) -> bool {
+    let in_plugin_directory = config
+        .plugin_directory
+        .as_deref()
+        .is_some_and(|dir| path.parent() == Some(dir));
+    in_plugin_directory
+        || config
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.plugins)
+            .any(|p| p.settings.path == path)
+}

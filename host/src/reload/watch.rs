@@ -1,0 +1,150 @@
+//! Watching the plugin files: a thread that waits for file events, lets a
+//! burst of them settle, and asks the manager to reconcile.
+//!
+//! Events are only a hint to look again: the manager rescans the directory
+//! and compares content hashes, so a missed, doubled or out-of-order event
+//! costs nothing, and a rename from an editor's temporary file is just a
+//! new file to it. That is why the debouncing here is a plain quiet-period
+//! wait rather than notify's event-merging debouncers. The thread owns the
+//! manager, so loading, compiling and instantiating all happen on it, off
+//! the pipelines' workers.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode, Watcher};
+
+use super::manager::PluginManager;
+use super::wanted::{is_relevant, watched_directories};
+
+/// Quiet time after the last event before reloading: long enough to take
+/// an editor's write-then-rename as one change, short next to the 1 s a
+/// user waits for.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// A file written without pause for this long is looked at anyway.
+const MAX_DEBOUNCE: Duration = Duration::from_millis(500);
+
+enum Message {
+    Fs(notify::Result<notify::Event>),
+    Stop,
+}
+
+/// The running watcher; stops when dropped.
+pub struct Watching {
+    tx: mpsc::Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Message::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl PluginManager {
+    /// Starts watching the plugin directory and the configured plugin
+    /// files; the manager moves to the watching thread. A plugin directory
+    /// that does not exist is created, so that dropping the first plugin
+    /// in works without a restart.
+    pub fn watch(mut self) -> anyhow::Result<Watching> {
+        let (tx, rx) = mpsc::channel();
+        let events = tx.clone();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = events.send(Message::Fs(event));
+        })?;
+        if let Some(dir) = &self.config().plugin_directory
+            && !dir.exists()
+        {
+            match std::fs::create_dir_all(dir) {
+                Ok(()) => {
+                    tracing::info!(directory = %dir.display(), "created the plugin directory")
+                }
+                Err(error) => tracing::warn!(directory = %dir.display(), %error,
+                    "cannot create the plugin directory; plugins dropped there later are not seen"),
+            }
+        }
+        for dir in watched_directories(self.config()) {
+            match watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => tracing::info!(directory = %dir.display(), "watching for plugin changes"),
+                Err(error) => tracing::warn!(directory = %dir.display(), %error,
+                    "cannot watch for plugin changes; changes there need a restart"),
+            }
+        }
+        let thread = std::thread::Builder::new()
+            .name("weir-plugin-reload".into())
+            .spawn(move || {
+                // The watcher must live as long as the loop.
+                let _watcher = watcher;
+                run(&mut self, &rx);
+            })?;
+        Ok(Watching {
+            tx,
+            thread: Some(thread),
+        })
+    }
+}
+
+fn run(manager: &mut PluginManager, rx: &mpsc::Receiver<Message>) {
+    let mut recheck: Option<Instant> = None;
+    loop {
+        let timeout = recheck.map_or(Duration::from_secs(3600), |at| {
+            at.saturating_duration_since(Instant::now())
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(Message::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Ok(Message::Fs(Ok(event))) => {
+                if !matters(manager, &event) {
+                    continue;
+                }
+                if !settle(rx) {
+                    return;
+                }
+                recheck = manager.reconcile();
+            }
+            Ok(Message::Fs(Err(error))) => {
+                tracing::warn!(%error, "plugin file watcher error; rescanning");
+                recheck = manager.reconcile();
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if recheck.is_some() {
+                    recheck = manager.reconcile();
+                }
+            }
+        }
+    }
+}
+
+/// Whether `event` may change a plugin: any change to a relevant path,
+/// but not reads (weir's own reads of the files included).
+fn matters(manager: &PluginManager, event: &notify::Event) -> bool {
+    let is_read = matches!(event.kind, EventKind::Access(kind)
+        if kind != AccessKind::Close(AccessMode::Write));
+    !is_read
+        && event
+            .paths
+            .iter()
+            .any(|p: &PathBuf| is_relevant(manager.config(), p))
+}
+
+/// Waits until no event has come for [`DEBOUNCE`] (at most
+/// [`MAX_DEBOUNCE`]); false if told to stop meanwhile.
+fn settle(rx: &mpsc::Receiver<Message>) -> bool {
+    let deadline = Instant::now() + MAX_DEBOUNCE;
+    loop {
+        let wait = DEBOUNCE.min(deadline.saturating_duration_since(Instant::now()));
+        if wait.is_zero() {
+            return true;
+        }
+        match rx.recv_timeout(wait) {
+            Ok(Message::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+            Ok(Message::Fs(_)) => continue,
+            Err(mpsc::RecvTimeoutError::Timeout) => return true,
+        }
+    }
+}

@@ -21,7 +21,7 @@ pub use components::{
     BatchProcessor, DebugExporter, FileExporter, NullExporter, OnFailure, OtlpGrpc, OtlpHttp,
     OtlpProtocols, OtlpReceiver, Verbosity, WasmProcessor,
 };
-pub use plugin_dir::{DroppedIn, dropped_in_settings, is_sidecar, scan_plugin_directory};
+pub use plugin_dir::{DroppedIn, dropped_in_settings, scan_plugin_directory};
 pub use resolve::{Config, Exporter, PipelineSpec, PluginSpec};
 pub use service::{Pipeline, PluginDirectory, Service, Telemetry};
 

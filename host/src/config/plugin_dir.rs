@@ -78,12 +78,6 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Whether `path` is a sidecar configuration file name.
-pub fn is_sidecar(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-}
-
 /// The JSON configuration from `NAME.yaml`, `NAME.yml` or `NAME.json`
 /// beside `NAME.wasm`; `{}` if there is none.
 fn sidecar_config(wasm: &Path) -> Result<String> {

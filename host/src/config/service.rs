@@ -22,7 +22,9 @@ pub struct Service {
 /// pipeline's chain (a plugin is only called for the signals it wants), in
 /// file-name order — so `10-filter.wasm` runs before `20-redact.wasm`. A
 /// sidecar file `NAME.yaml` (or `.yml`, `.json`) next to `NAME.wasm` holds
-/// the plugin's configuration.
+/// the plugin's configuration. A file a `wasm/…` processor names keeps
+/// that processor's place and settings. The directory is watched: files
+/// added, changed or removed while weir runs are hot-reloaded.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PluginDirectory {

@@ -475,9 +475,17 @@ fn pipelines_of(wanted: &WantedSet, id: &str) -> Vec<(String, Signal)> {
         .collect()
 }
 
-/// The file's modification time.
+/// When the file last changed: its modification time, or its status
+/// change time if later — a file renamed into place (`mv`, an editor's
+/// save) keeps the mtime of when it was written elsewhere, but its ctime
+/// is the rename.
 fn last_write(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let changed = u64::try_from(meta.ctime())
+        .ok()
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::new(s, meta.ctime_nsec() as u32));
+    meta.modified().ok().max(changed)
 }
 
 /// The latest modification time of the plugin's sidecar files.

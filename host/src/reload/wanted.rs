@@ -132,3 +132,54 @@ pub fn is_relevant(config: &Config, path: &Path) -> bool {
             .flat_map(|p| &p.plugins)
             .any(|p| p.settings.path == path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_plugins_come_first_and_keep_their_files_out_of_the_directory_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir(&plugins).unwrap();
+        for name in ["20-b.wasm", "10-a.wasm", "30-claimed.wasm"] {
+            std::fs::write(plugins.join(name), b"").unwrap();
+        }
+        let yaml = "receivers:\n  otlp:\n    protocols:\n      grpc:\n\
+                    processors:\n  wasm/claimed:\n    path: plugins/30-claimed.wasm\n\
+                    exporters:\n  null:\n\
+                    service:\n  plugins:\n    directory: plugins\n  pipelines:\n\
+                    \x20   logs:\n      receivers: [otlp]\n      processors: [wasm/claimed]\n      exporters: [null]\n\
+                    \x20   traces:\n      receivers: [otlp]\n      exporters: [null]\n";
+        let path = dir.path().join("weir.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let config = crate::config::load(&path).unwrap();
+
+        let set = wanted(&config).unwrap();
+        let chains: Vec<(&str, Vec<&str>)> = set
+            .chains
+            .iter()
+            .map(|c| {
+                (
+                    c.pipeline.as_str(),
+                    c.plugins.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            chains,
+            [
+                ("logs", vec!["wasm/claimed", "dir/10-a", "dir/20-b"]),
+                ("traces", vec!["dir/10-a", "dir/20-b"]),
+            ]
+        );
+        assert_eq!(set.plugins["wasm/claimed"].origin, Origin::Config);
+        assert_eq!(set.plugins["dir/10-a"].origin, Origin::Directory);
+
+        assert!(is_relevant(&config, &plugins.join("40-new.wasm")));
+        assert!(is_relevant(&config, &plugins.join("10-a.yaml")));
+        assert!(!is_relevant(&config, &dir.path().join("weir.yaml")));
+        let dirs = watched_directories(&config);
+        assert_eq!(dirs.len(), 1, "{dirs:?}");
+    }
+}

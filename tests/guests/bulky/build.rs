@@ -10,7 +10,7 @@ const FUNCTIONS: u64 = 15000;
 fn main() {
     let mut code = String::new();
     for i in 0..FUNCTIONS {
-        let (a, b, c) = (i * 2654435761 % 1000003, i * 40503 % 65521, i % 31 + 1);
+        let (a, b, c) = (i * 2654435761 % 1000003, i * 40503 % 65521, i % 31 + 2);
         writeln!(
             code,
             "#[inline(never)] fn f{i}(x: u64) -> u64 {{ \
@@ -21,7 +21,7 @@ fn main() {
         )
         .unwrap();
     }
-    write!(code, "static TABLE: [fn(u64) -> u64; {FUNCTIONS}] = [").unwrap();
+    write!(code, "pub(crate) static TABLE: [fn(u64) -> u64; {FUNCTIONS}] = [").unwrap();
     for i in 0..FUNCTIONS {
         write!(code, "f{i},").unwrap();
     }

@@ -21,7 +21,11 @@ fn main() {
         )
         .unwrap();
     }
-    write!(code, "pub(crate) static TABLE: [fn(u64) -> u64; {FUNCTIONS}] = [").unwrap();
+    write!(
+        code,
+        "pub(crate) static TABLE: [fn(u64) -> u64; {FUNCTIONS}] = ["
+    )
+    .unwrap();
     for i in 0..FUNCTIONS {
         write!(code, "f{i},").unwrap();
     }

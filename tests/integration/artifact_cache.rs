@@ -1,14 +1,48 @@
-//! The on-disk cache of compiled plugins: a second load of the same file
-//! skips compilation, and a damaged entry is replaced, not trusted.
+//! The compile caches. On disk: a second load of the same file skips
+//! compilation, a damaged entry is replaced, not trusted, and the directory
+//! stays within its budget, dropping the least recently used entries. In
+//! memory: a rebuilt plugin reuses the compiled code of unchanged functions.
+
+use std::path::{Path, PathBuf};
 
 use weir::plugin::{Runtime, RuntimeOptions};
-use weir_tests::guests;
+use weir_tests::{guests, plugin_files};
 
-fn cached_runtime(dir: &std::path::Path) -> Runtime {
+fn cached_runtime(dir: &Path) -> Runtime {
+    cached_runtime_with_budget(dir, None)
+}
+
+fn cached_runtime_with_budget(dir: &Path, max_bytes: Option<u64>) -> Runtime {
     Runtime::new(RuntimeOptions {
         cache_dir: Some(dir.to_path_buf()),
+        cache_max_bytes: max_bytes,
     })
     .unwrap()
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+fn size_of(dir: &Path) -> u64 {
+    entries(dir)
+        .iter()
+        .map(|p| p.metadata().unwrap().len())
+        .sum()
+}
+
+/// Loads `bytes` with a fresh runtime (as after a restart) on the cache in
+/// `dir`; whether it came from the cache.
+fn load_from(dir: &Path, max_bytes: u64, bytes: &[u8]) -> bool {
+    cached_runtime_with_budget(dir, Some(max_bytes))
+        .load_bytes(bytes)
+        .unwrap()
+        .from_cache()
 }
 
 #[test]
@@ -49,4 +83,83 @@ fn a_damaged_cache_entry_is_discarded_and_recompiled() {
         .load(guests::NOOP.as_ref())
         .unwrap();
     assert!(again.from_cache());
+}
+
+#[test]
+fn the_cache_directory_stays_within_its_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let versions: Vec<Vec<u8>> = (0..6)
+        .map(|i| plugin_files::tagger("k", &format!("v{i}")))
+        .collect();
+    assert!(!load_from(dir.path(), u64::MAX, &versions[0]));
+    let entry_size = size_of(dir.path());
+    // Room for two and a half entries.
+    let budget = entry_size * 5 / 2;
+    for version in &versions[1..] {
+        assert!(!load_from(dir.path(), budget, version));
+        assert!(
+            size_of(dir.path()) <= budget,
+            "{} bytes in a cache of {budget}",
+            size_of(dir.path())
+        );
+    }
+    assert_eq!(entries(dir.path()).len(), 2);
+    // The two newest are the ones kept.
+    assert!(load_from(dir.path(), budget, &versions[5]));
+    assert!(load_from(dir.path(), budget, &versions[4]));
+    assert!(!load_from(dir.path(), budget, &versions[0]));
+}
+
+#[test]
+fn the_least_recently_used_entry_goes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let [a, b, c] = ["a", "b", "c"].map(|tag| plugin_files::tagger("k", tag));
+    assert!(!load_from(dir.path(), u64::MAX, &a));
+    let budget = size_of(dir.path()) * 5 / 2;
+    assert!(!load_from(dir.path(), budget, &b));
+    // Modification times have a granularity; make the order unambiguous.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // `a` is older than `b` but used again now...
+    assert!(load_from(dir.path(), budget, &a));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // ...so making room for `c` removes `b`.
+    assert!(!load_from(dir.path(), budget, &c));
+    assert!(load_from(dir.path(), budget, &a));
+    assert!(load_from(dir.path(), budget, &c));
+    assert!(!load_from(dir.path(), budget, &b));
+}
+
+#[test]
+fn a_rebuilt_plugin_reuses_the_code_of_its_unchanged_functions() {
+    let runtime = Runtime::new(RuntimeOptions::default()).unwrap();
+    let first = runtime
+        .load_bytes(&plugin_files::tagger("k", "first"))
+        .unwrap()
+        .compilation()
+        .expect("compiled, there is no disk cache");
+    assert!(first.functions_compiled > 10, "{first:?}");
+    // Same code, other data: (almost) nothing to compile again. Cranelift
+    // does not cache every function (a few, such as some trampolines, are
+    // always compiled).
+    let second = runtime
+        .load_bytes(&plugin_files::tagger("k", "second"))
+        .unwrap()
+        .compilation()
+        .unwrap();
+    assert_eq!(
+        second.functions_reused + second.functions_compiled,
+        first.functions_reused + first.functions_compiled,
+        "{first:?} {second:?}"
+    );
+    assert!(
+        second.functions_compiled * 5 < second.functions_reused,
+        "{second:?}"
+    );
+    // Another plugin shares little or nothing with the tagger.
+    let noop = runtime
+        .load(guests::NOOP.as_ref())
+        .unwrap()
+        .compilation()
+        .unwrap();
+    assert!(noop.functions_compiled > 0, "{noop:?}");
 }

@@ -45,6 +45,18 @@ pub struct Cli {
     /// Do not read or write the compiled-plugin cache.
     #[arg(long, global = true)]
     no_cache: bool,
+
+    /// The most the compiled-plugin cache may hold, in MiB; the least
+    /// recently used entries are removed beyond it. Every hot-reloaded
+    /// version adds an entry (about 6x the size of its `.wasm`).
+    #[arg(
+        long,
+        global = true,
+        env = "WEIR_CACHE_MAX_MIB",
+        value_name = "MIB",
+        default_value_t = 1024
+    )]
+    cache_max_mib: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,7 +133,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } else {
             cli.cache_dir.clone().or_else(default_cache_dir)
         };
-        Ok(Runtime::new(RuntimeOptions { cache_dir })?)
+        Ok(Runtime::new(RuntimeOptions {
+            cache_dir,
+            cache_max_bytes: Some(cli.cache_max_mib.saturating_mul(1 << 20)),
+        })?)
     };
     match &cli.command {
         Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(&runtime()?, args),

@@ -15,6 +15,7 @@ use wasmtime::{Config, Engine, OptLevel};
 use super::bindings;
 use super::cache::ArtifactCache;
 use super::error::{Error, Result};
+use super::function_cache::{self, FunctionCache};
 use super::state::InstanceState;
 
 /// How often the epoch advances; the granularity of call deadlines.
@@ -25,6 +26,9 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub struct RuntimeOptions {
     /// Where compiled plugins are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// The most the on-disk cache may hold; the least recently used
+    /// entries are removed beyond it. `None`: the default, 1 GiB.
+    pub cache_max_bytes: Option<u64>,
 }
 
 /// The engine, linker and artifact cache shared by every plugin.
@@ -33,6 +37,7 @@ pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) linker: Arc<Linker<InstanceState>>,
     pub(crate) cache: Option<ArtifactCache>,
+    pub(crate) function_cache: Arc<FunctionCache>,
 }
 
 impl Runtime {
@@ -44,6 +49,10 @@ impl Runtime {
             .wasm_component_model(true)
             .epoch_interruption(true)
             .cranelift_opt_level(OptLevel::Speed);
+        let function_cache = Arc::new(FunctionCache::new(function_cache::DEFAULT_BUDGET_BYTES));
+        config
+            .enable_incremental_compilation(function_cache.clone())
+            .map_err(|e| Error::wasmtime("enabling incremental compilation", e))?;
         let engine = Engine::new(&config).map_err(|e| Error::wasmtime("creating engine", e))?;
 
         let mut linker = Linker::new(&engine);
@@ -56,13 +65,17 @@ impl Runtime {
         .map_err(|e| Error::wasmtime("linking weir imports", e))?;
 
         spawn_epoch_ticker(&engine);
+        let max_bytes = options
+            .cache_max_bytes
+            .unwrap_or(super::cache::DEFAULT_MAX_BYTES);
         let cache = options
             .cache_dir
-            .map(|dir| ArtifactCache::new(dir, &engine));
+            .map(|dir| ArtifactCache::new(dir, &engine, max_bytes));
         Ok(Runtime {
             engine,
             linker: Arc::new(linker),
             cache,
+            function_cache,
         })
     }
 }

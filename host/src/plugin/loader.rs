@@ -40,6 +40,18 @@ impl PluginInfo {
     }
 }
 
+/// What compiling a plugin took, when it was not in the on-disk cache.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Compilation {
+    /// Wall-clock time of the compile.
+    pub seconds: f64,
+    /// Functions whose code was reused from an earlier compile (the
+    /// in-memory incremental cache).
+    pub functions_reused: u64,
+    /// Functions compiled anew.
+    pub functions_compiled: u64,
+}
+
 /// A compiled, linked and pre-instantiated plugin, ready to make instances.
 pub struct Plugin {
     pub(crate) runtime: Runtime,
@@ -48,7 +60,7 @@ pub struct Plugin {
     info: PluginInfo,
     content_hash: String,
     report: ComponentReport,
-    from_cache: bool,
+    compilation: Option<Compilation>,
     pub(crate) stats: Arc<PluginStats>,
 }
 
@@ -79,7 +91,12 @@ impl Plugin {
 
     /// Whether the compiled code came from the on-disk cache.
     pub fn from_cache(&self) -> bool {
-        self.from_cache
+        self.compilation.is_none()
+    }
+
+    /// What compiling took; `None` when it came from the on-disk cache.
+    pub fn compilation(&self) -> Option<Compilation> {
+        self.compilation
     }
 
     /// Counters shared by all instances of this plugin.
@@ -102,7 +119,7 @@ impl Runtime {
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<Plugin> {
         check::check_header(bytes)?;
         let content_hash = hex::encode(Sha256::digest(bytes));
-        let (component, from_cache) = self.compile(bytes, &content_hash)?;
+        let (component, compilation) = self.compile(bytes, &content_hash)?;
         let report = check::check_world(&self.engine, &component)?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
             Error::wasmtime("the component's imports do not match what weir provides", e)
@@ -129,22 +146,37 @@ impl Runtime {
             info,
             content_hash,
             report,
-            from_cache,
+            compilation,
             stats: Arc::default(),
         })
     }
 
-    fn compile(&self, bytes: &[u8], content_hash: &str) -> Result<(Component, bool)> {
+    fn compile(
+        &self,
+        bytes: &[u8],
+        content_hash: &str,
+    ) -> Result<(Component, Option<Compilation>)> {
         if let Some(cache) = &self.cache
             && let Some(component) = cache.load(&self.engine, content_hash)
         {
-            return Ok((component, true));
+            return Ok((component, None));
         }
+        let started = std::time::Instant::now();
+        // Plugins are loaded one at a time (at startup and by the reload
+        // manager), so the difference in the shared counters is this
+        // compile's.
+        let before = self.function_cache.stats();
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| Error::wasmtime("the component does not compile", e))?;
+        let functions = self.function_cache.stats().since(before);
+        let compilation = Compilation {
+            seconds: started.elapsed().as_secs_f64(),
+            functions_reused: functions.reused,
+            functions_compiled: functions.compiled,
+        };
         if let Some(cache) = &self.cache {
             cache.store(content_hash, &component);
         }
-        Ok((component, false))
+        Ok((component, Some(compilation)))
     }
 }

@@ -29,7 +29,9 @@ use crate::plugin::{
 use crate::telemetry::metrics::{Metrics, PluginLabels, ReloadLabels};
 
 use super::incomplete::looks_truncated;
-use super::status::{PluginStatus, ReloadFailure, Row, ServingVersion, StatusBoard};
+use super::status::{
+    CompiledReport, PluginStatus, ReloadFailure, Row, ServingVersion, StatusBoard,
+};
 use super::wanted::{Origin, WantedSet, wanted};
 
 /// How long after its last write a file that fails to load is taken to be
@@ -281,10 +283,14 @@ impl PluginManager {
                 result: "loaded",
             })
             .inc();
+        let compilation = version.plugin.compilation();
         tracing::info!(plugin = %id, name = %version.plugin.info().name,
             version = %version.plugin.info().version,
             content_hash = %&version.key.content_hash[..12],
             from_cache = version.plugin.from_cache(),
+            compile_ms = compilation.map(|c| c.seconds * 1e3),
+            functions_reused = compilation.map(|c| c.functions_reused),
+            functions_compiled = compilation.map(|c| c.functions_compiled),
             latency_ms = latency.map(|l| l.as_secs_f64() * 1e3),
             "plugin version live");
     }
@@ -444,6 +450,11 @@ impl PluginManager {
                             world: format!("{WORLD_PACKAGE}@{WORLD_VERSION}"),
                             loaded_at: humantime::format_rfc3339_millis(v.loaded_at).to_string(),
                             reload_latency_ms: v.latency.map(|l| l.as_secs_f64() * 1e3),
+                            compiled: v.plugin.compilation().map(|c| CompiledReport {
+                                ms: c.seconds * 1e3,
+                                functions_reused: c.functions_reused,
+                                functions_compiled: c.functions_compiled,
+                            }),
                             batches: 0,
                             records: 0,
                             errors: 0,

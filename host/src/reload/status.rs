@@ -60,6 +60,9 @@ pub struct ServingVersion {
     /// Milliseconds from the file's last write to this version serving;
     /// absent for versions loaded at start-up.
     pub reload_latency_ms: Option<f64>,
+    /// How it was compiled; absent when it came from the on-disk cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<CompiledReport>,
     /// Batches it has processed (all workers and pipelines).
     pub batches: u64,
     /// Records in those batches.
@@ -68,6 +71,17 @@ pub struct ServingVersion {
     pub errors: u64,
     /// Instances re-created after a failure.
     pub restarts: u64,
+}
+
+/// What compiling a version took.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CompiledReport {
+    /// Milliseconds spent compiling.
+    pub ms: f64,
+    /// Functions whose compiled code was reused from an earlier version.
+    pub functions_reused: u64,
+    /// Functions compiled anew.
+    pub functions_compiled: u64,
 }
 
 /// A reload that did not happen, and why.

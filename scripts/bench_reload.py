@@ -18,7 +18,9 @@ Reports, per scenario, the reload latency weir measured itself (from the
 file's last write, its mtime, to the new version published to the
 pipelines; p50/p99 over the swaps) and `weir gen`'s p99 request latency —
 an OTLP/HTTP request is answered only once exported, so this is end-to-end
-latency — with its ratio to the baseline's p99 from the same run.
+latency — with its ratio to the baseline's p99 from the same run; the
+compile time and functions compiled (weir's status, per swap, p50); and
+the daemon's resident memory at the end.
 """
 
 import json
@@ -157,6 +159,8 @@ service:
         summary = json.loads(out.strip().splitlines()[-1])
         size = os.path.getsize(target)
         failures = plugin("dir/10-plugin")["last_failure"]
+        with open(f"/proc/{daemon.pid}/status") as f:
+            rss_mb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
     finally:
         daemon.terminate()
         daemon.wait()
@@ -176,6 +180,7 @@ service:
         "e2e_ms_p50": summary["latency_ms_p50"],
         "e2e_ms_p99": summary["latency_ms_p99"],
         "reload_failures": failures,
+        "daemon_rss_mb": rss_mb,
     }
 
 
@@ -196,7 +201,7 @@ def main():
         print(json.dumps(row))
     base = rows[0]["e2e_ms_p99"]
     print(f"\n{'scenario':<11}{'plugin KB':>10}{'swaps':>7}{'reload p50':>12}{'reload p99':>12}"
-          f"{'compile p50':>13}{'fns compiled':>14}{'e2e p50':>9}{'e2e p99':>9}{'p99 vs base':>13}{'records':>10}")
+          f"{'compile p50':>13}{'fns compiled':>14}{'e2e p50':>9}{'e2e p99':>9}{'p99 vs base':>13}{'records':>10}{'RSS MB':>8}")
     for r in rows:
         fmt = lambda v: "-" if v is None else f"{v:.0f} ms"
         print(f"{r['scenario']:<11}{r['plugin_bytes'] / 1024:>10,.0f}{r['swaps']:>7}"
@@ -204,7 +209,7 @@ def main():
               f"{fmt(r['compile_ms_p50']):>13}"
               f"{'-' if r['functions_compiled_p50'] is None else r['functions_compiled_p50']:>14}"
               f"{r['e2e_ms_p50']:>9.1f}{r['e2e_ms_p99']:>9.1f}{r['e2e_ms_p99'] / base:>13.2f}"
-              f"{r['records']:>10,}")
+              f"{r['records']:>10,}{r['daemon_rss_mb']:>8.0f}")
 
 
 main()

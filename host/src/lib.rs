@@ -7,6 +7,7 @@
 //! with the files on disk, and [`cli`] is the command line that drives
 //! them.
 
+mod allocator;
 pub mod cli;
 pub mod config;
 pub mod daemon;

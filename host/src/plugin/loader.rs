@@ -50,6 +50,8 @@ pub struct Compilation {
     pub functions_reused: u64,
     /// Functions compiled anew.
     pub functions_compiled: u64,
+    /// What the in-memory cache of compiled functions holds afterwards.
+    pub function_cache_bytes: usize,
 }
 
 /// A compiled, linked and pre-instantiated plugin, ready to make instances.
@@ -166,17 +168,25 @@ impl Runtime {
         // manager), so the difference in the shared counters is this
         // compile's.
         let before = self.function_cache.stats();
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| Error::wasmtime("the component does not compile", e))?;
+        let compiled = Component::new(&self.engine, bytes);
+        // Compiling (and serialising for the cache, below) takes memory in
+        // proportion to the plugin's code, briefly and on many threads; it
+        // is given back afterwards rather than kept at the peak.
+        let component = compiled.map_err(|e| {
+            crate::allocator::return_free_memory();
+            Error::wasmtime("the component does not compile", e)
+        })?;
         let functions = self.function_cache.stats().since(before);
         let compilation = Compilation {
             seconds: started.elapsed().as_secs_f64(),
             functions_reused: functions.reused,
             functions_compiled: functions.compiled,
+            function_cache_bytes: self.function_cache.bytes(),
         };
         if let Some(cache) = &self.cache {
             cache.store(content_hash, &component);
         }
+        crate::allocator::return_free_memory();
         Ok((component, Some(compilation)))
     }
 }

@@ -291,6 +291,7 @@ impl PluginManager {
             compile_ms = compilation.map(|c| c.seconds * 1e3),
             functions_reused = compilation.map(|c| c.functions_reused),
             functions_compiled = compilation.map(|c| c.functions_compiled),
+            function_cache_mib = compilation.map(|c| c.function_cache_bytes >> 20),
             latency_ms = latency.map(|l| l.as_secs_f64() * 1e3),
             "plugin version live");
     }

@@ -35,11 +35,16 @@ pub(crate) struct FunctionCache {
     misses: AtomicU64,
 }
 
+/// Keys and values are stored without spare capacity: the `Vec`s cranelift
+/// hands over were grown by doubling while serialising, and their slack
+/// would otherwise about double the memory held.
+type Bytes = Box<[u8]>;
+
 #[derive(Debug, Default)]
 struct Generations {
-    current: HashMap<Vec<u8>, Vec<u8>>,
+    current: HashMap<Bytes, Bytes>,
     current_bytes: usize,
-    previous: HashMap<Vec<u8>, Vec<u8>>,
+    previous: HashMap<Bytes, Bytes>,
     previous_bytes: usize,
     generation_budget: usize,
 }
@@ -97,7 +102,7 @@ impl FunctionCache {
 }
 
 impl Generations {
-    fn insert(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    fn insert(&mut self, key: Bytes, value: Bytes) {
         let size = key.len() + value.len();
         if size > self.generation_budget {
             return;
@@ -119,12 +124,13 @@ impl CacheStore for FunctionCache {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
         let mut generations = self.lock();
         let found = match generations.current.get(key) {
-            Some(value) => Some(value.clone()),
+            Some(value) => Some(value.to_vec()),
             None => match generations.previous.remove_entry(key) {
                 Some((key, value)) => {
                     generations.previous_bytes -= key.len() + value.len();
-                    generations.insert(key, value.clone());
-                    Some(value)
+                    let found = value.to_vec();
+                    generations.insert(key, value);
+                    Some(found)
                 }
                 None => None,
             },
@@ -139,7 +145,7 @@ impl CacheStore for FunctionCache {
     }
 
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
-        self.lock().insert(key.to_vec(), value);
+        self.lock().insert(key.into(), value.into_boxed_slice());
         true
     }
 }
@@ -150,9 +156,8 @@ mod tests {
 
     fn assert_accounting_matches(cache: &FunctionCache) {
         let generations = cache.lock();
-        let counted = |m: &HashMap<Vec<u8>, Vec<u8>>| -> usize {
-            m.iter().map(|(k, v)| k.len() + v.len()).sum()
-        };
+        let counted =
+            |m: &HashMap<Bytes, Bytes>| -> usize { m.iter().map(|(k, v)| k.len() + v.len()).sum() };
         assert_eq!(generations.current_bytes, counted(&generations.current));
         assert_eq!(generations.previous_bytes, counted(&generations.previous));
     }

@@ -327,3 +327,70 @@ fn a_configured_plugin_follows_its_file_and_keeps_serving_if_it_disappears() {
         );
     }
 }
+
+#[test]
+fn a_plugin_file_moved_away_and_replaced_stays_in_the_chain_meanwhile() {
+    let root = tempfile::tempdir().unwrap();
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let tag_file = plugins.join("10-tag.wasm");
+    std::fs::write(&tag_file, tagger("weir.tag", "before")).unwrap();
+    let mut daemon = plugin_dir_daemon(root);
+    let load = start_gen(&daemon, 2000, 4);
+    std::thread::sleep(Duration::from_millis(500));
+
+    // As some editors save: the old file is moved aside, and the new one
+    // written a moment later — long enough for weir to look in between.
+    std::fs::rename(&tag_file, plugins.join(".10-tag.wasm.orig")).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&tag_file, tagger("weir.tag", "after")).unwrap();
+    wait_for(&daemon, "new version live", Duration::from_secs(10), || {
+        reloads(&daemon, "dir/10-tag") == 1
+    });
+
+    let summary = gen_summary(load);
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert!(daemon.stop().success());
+    assert!(!daemon.log().contains("left the chain"), "{}", daemon.log());
+    let records = daemon.log_records();
+    assert_eq!(records.len() as u64, summary["records"].as_u64().unwrap());
+    let untagged = records
+        .iter()
+        .filter(|r| json_attr(r, "weir.tag").is_none())
+        .count();
+    assert_eq!(untagged, 0, "records that passed while the file was away");
+}
+
+#[test]
+fn a_deleted_and_recreated_plugin_directory_is_watched_again() {
+    let root = tempfile::tempdir().unwrap();
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::write(plugins.join("10-tag.wasm"), tagger("weir.tag", "old")).unwrap();
+    let mut daemon = plugin_dir_daemon(root);
+
+    std::fs::remove_dir_all(&plugins).unwrap();
+    wait_for(
+        &daemon,
+        "plugin of the deleted directory gone",
+        Duration::from_secs(10),
+        || plugin(&daemon, "dir/10-tag").is_none(),
+    );
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::write(plugins.join("20-tag.wasm"), tagger("weir.tag", "new")).unwrap();
+    wait_for(
+        &daemon,
+        "plugin dropped into the new directory serving",
+        Duration::from_secs(10),
+        || plugin(&daemon, "dir/20-tag").is_some_and(|p| p["state"] == "serving"),
+    );
+    // And changes there are seen too, not only the first scan.
+    std::fs::write(plugins.join("20-tag.wasm"), tagger("weir.tag", "newer")).unwrap();
+    wait_for(
+        &daemon,
+        "change in the new directory live",
+        Duration::from_secs(10),
+        || reloads(&daemon, "dir/20-tag") == 1,
+    );
+    assert!(daemon.stop().success());
+}

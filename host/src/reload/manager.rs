@@ -11,7 +11,9 @@
 //! fails leaves its previous version serving. A file that may still be
 //! being written (written less than [`SETTLE`] ago, or cut short
 //! mid-section and written less than [`TRUNCATED_GRACE`] ago) is retried
-//! once it has settled rather than reported.
+//! once it has settled rather than reported. A plugin whose file leaves the
+//! plugin directory stays in the chains for [`REMOVAL_GRACE`], in case the
+//! file is coming back under the same name.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,6 +45,11 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 /// reported.
 pub const TRUNCATED_GRACE: Duration = Duration::from_secs(3);
 
+/// How long a plugin whose file vanished from the plugin directory stays
+/// in the chains, in case the file comes back (an editor moving the old
+/// file away before writing the new one, a `mv` out and a `cp` in).
+pub const REMOVAL_GRACE: Duration = Duration::from_secs(1);
+
 /// What identifies a version: the file's content and everything it is
 /// instantiated with.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +78,8 @@ struct Slot {
     /// The version whose failure was reported, so the same bytes are not
     /// compiled again on every event in the directory.
     failed: Option<VersionKey>,
+    /// Since when its file has been missing from the plugin directory.
+    missing_since: Option<Instant>,
 }
 
 /// What one look at a plugin's file came to.
@@ -180,7 +189,23 @@ impl PluginManager {
                 return Some(Instant::now() + SETTLE);
             }
         };
+        let mut wanted = wanted;
         let mut recheck: Option<Instant> = None;
+        let now = Instant::now();
+        for (id, slot) in &mut self.slots {
+            if wanted.plugins.contains_key(id) {
+                slot.missing_since = None;
+                continue;
+            }
+            if slot.serving.is_none() {
+                continue;
+            }
+            let until = *slot.missing_since.get_or_insert(now) + REMOVAL_GRACE;
+            if now < until {
+                wanted.keep_vanished(&self.wanted, id);
+                recheck = Some(recheck.map_or(until, |r| r.min(until)));
+            }
+        }
         let mut went_live = Vec::new();
         for (id, plugin) in &wanted.plugins {
             let pipelines = pipelines_of(&wanted, id);

@@ -18,7 +18,7 @@ pub mod status;
 mod wanted;
 mod watch;
 
-pub use manager::{PluginManager, SETTLE};
+pub use manager::{PluginManager, REMOVAL_GRACE, SETTLE};
 pub use status::{PluginsStatus, StatusBoard};
 pub use wanted::Origin;
 pub use watch::Watching;

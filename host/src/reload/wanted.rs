@@ -102,6 +102,42 @@ pub fn wanted(config: &Config) -> crate::config::Result<WantedSet> {
     Ok(set)
 }
 
+impl WantedSet {
+    /// Puts plugin `id` back as `previous` had it, in the chains it was in
+    /// there, among the other directory plugins in file-name order: a
+    /// plugin whose file has just vanished stays in place while weir waits
+    /// to see whether the file comes back (an editor moving it away before
+    /// writing the new one).
+    pub fn keep_vanished(&mut self, previous: &WantedSet, id: &str) {
+        let Some(plugin) = previous.plugins.get(id) else {
+            return;
+        };
+        if self.plugins.contains_key(id) {
+            return;
+        }
+        for chain in &mut self.chains {
+            let was_there = previous
+                .chains
+                .iter()
+                .any(|c| c.pipeline == chain.pipeline && c.plugins.iter().any(|p| p == id));
+            if !was_there {
+                continue;
+            }
+            let at = chain
+                .plugins
+                .iter()
+                .position(|p| {
+                    self.plugins.get(p).is_some_and(|w| {
+                        w.origin == Origin::Directory && w.settings.path > plugin.settings.path
+                    })
+                })
+                .unwrap_or(chain.plugins.len());
+            chain.plugins.insert(at, id.to_string());
+        }
+        self.plugins.insert(id.to_string(), plugin.clone());
+    }
+}
+
 /// The directories to watch: the plugin directory and the directories of
 /// the plugin files the configuration names (a file is watched through its
 /// directory, so that an editor's write-and-rename is seen).
@@ -137,8 +173,9 @@ pub fn is_relevant(config: &Config, path: &Path) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn configured_plugins_come_first_and_keep_their_files_out_of_the_directory_scan() {
+    /// A configuration with `wasm/claimed` in the logs pipeline and a
+    /// plugin directory holding `10-a`, `20-b` and the claimed file.
+    fn example() -> (tempfile::TempDir, Config, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let plugins = dir.path().join("plugins");
         std::fs::create_dir(&plugins).unwrap();
@@ -154,10 +191,11 @@ mod tests {
         let path = dir.path().join("weir.yaml");
         std::fs::write(&path, yaml).unwrap();
         let config = crate::config::load(&path).unwrap();
+        (dir, config, plugins)
+    }
 
-        let set = wanted(&config).unwrap();
-        let chains: Vec<(&str, Vec<&str>)> = set
-            .chains
+    fn chains(set: &WantedSet) -> Vec<(&str, Vec<&str>)> {
+        set.chains
             .iter()
             .map(|c| {
                 (
@@ -165,9 +203,15 @@ mod tests {
                     c.plugins.iter().map(String::as_str).collect(),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn configured_plugins_come_first_and_keep_their_files_out_of_the_directory_scan() {
+        let (dir, config, plugins) = example();
+        let set = wanted(&config).unwrap();
         assert_eq!(
-            chains,
+            chains(&set),
             [
                 ("logs", vec!["wasm/claimed", "dir/10-a", "dir/20-b"]),
                 ("traces", vec!["dir/10-a", "dir/20-b"]),
@@ -181,5 +225,22 @@ mod tests {
         assert!(!is_relevant(&config, &dir.path().join("weir.yaml")));
         let dirs = watched_directories(&config);
         assert_eq!(dirs.len(), 1, "{dirs:?}");
+    }
+
+    #[test]
+    fn a_vanished_plugin_is_kept_in_its_place() {
+        let (_dir, config, plugins) = example();
+        let before = wanted(&config).unwrap();
+        for vanished in ["10-a", "20-b"] {
+            let file = plugins.join(format!("{vanished}.wasm"));
+            std::fs::rename(&file, plugins.join(".moved-away")).unwrap();
+            let mut now = wanted(&config).unwrap();
+            let id = format!("dir/{vanished}");
+            assert!(!now.plugins.contains_key(&id));
+            now.keep_vanished(&before, &id);
+            assert_eq!(chains(&now), chains(&before), "{vanished}");
+            assert_eq!(now.plugins[&id], before.plugins[&id]);
+            std::fs::rename(plugins.join(".moved-away"), &file).unwrap();
+        }
     }
 }

@@ -8,7 +8,15 @@
 //! wait rather than notify's event-merging debouncers. The thread owns the
 //! manager, so loading, compiling and instantiating all happen on it, off
 //! the pipelines' workers.
+//!
+//! A watch follows a directory's inode, so a plugin directory that is
+//! deleted and created again would silently stop being watched. After
+//! every look the thread checks that each directory it should watch is
+//! the one it watches, and watches it again if not; while a directory is
+//! missing it looks again every second.
 
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -69,20 +77,12 @@ impl PluginManager {
                     "cannot create the plugin directory; plugins dropped there later are not seen"),
             }
         }
-        for dir in watched_directories(self.config()) {
-            match watcher.watch(&dir, RecursiveMode::NonRecursive) {
-                Ok(()) => tracing::info!(directory = %dir.display(), "watching for plugin changes"),
-                Err(error) => tracing::warn!(directory = %dir.display(), %error,
-                    "cannot watch for plugin changes; changes there need a restart"),
-            }
-        }
+        let mut armed = Armed::default();
+        // A directory missing now is looked for again once the thread runs.
+        let _ = armed.update(&mut watcher, &self);
         let thread = std::thread::Builder::new()
             .name("weir-plugin-reload".into())
-            .spawn(move || {
-                // The watcher must live as long as the loop.
-                let _watcher = watcher;
-                run(&mut self, &rx);
-            })?;
+            .spawn(move || run(&mut self, &mut watcher, &mut armed, &rx))?;
         Ok(Watching {
             tx,
             thread: Some(thread),
@@ -90,8 +90,62 @@ impl PluginManager {
     }
 }
 
-fn run(manager: &mut PluginManager, rx: &mpsc::Receiver<Message>) {
-    let mut recheck: Option<Instant> = None;
+/// The directories being watched, by the identity of what was watched.
+#[derive(Default)]
+struct Armed {
+    watching: HashMap<PathBuf, (u64, u64)>,
+}
+
+impl Armed {
+    /// Watches every directory that should be and is not, or is a new
+    /// directory at the same path; false if one is missing (or cannot be
+    /// watched), so that the caller looks again in a while.
+    fn update(&mut self, watcher: &mut impl Watcher, manager: &PluginManager) -> bool {
+        let mut all = true;
+        for dir in watched_directories(manager.config()) {
+            let identity = std::fs::metadata(&dir).ok().map(|m| (m.dev(), m.ino()));
+            let known = self.watching.get(&dir).copied();
+            if identity.is_none() {
+                all = false;
+                continue;
+            }
+            if identity == known {
+                continue;
+            }
+            if known.is_some() {
+                let _ = watcher.unwatch(&dir);
+            }
+            match watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    if known.is_some() {
+                        tracing::info!(directory = %dir.display(),
+                            "plugin directory was replaced; watching the new one");
+                    } else {
+                        tracing::info!(directory = %dir.display(), "watching for plugin changes");
+                    }
+                    self.watching.insert(dir, identity.unwrap_or_default());
+                }
+                Err(error) => {
+                    all = false;
+                    tracing::warn!(directory = %dir.display(), %error,
+                        "cannot watch for plugin changes; trying again in a second");
+                }
+            }
+        }
+        all
+    }
+}
+
+/// How often a missing or unwatchable directory is looked for.
+const MISSING_DIRECTORY_POLL: Duration = Duration::from_secs(1);
+
+fn run(
+    manager: &mut PluginManager,
+    watcher: &mut impl Watcher,
+    armed: &mut Armed,
+    rx: &mpsc::Receiver<Message>,
+) {
+    let mut recheck: Option<Instant> = Some(Instant::now() + MISSING_DIRECTORY_POLL);
     loop {
         let timeout = recheck.map_or(Duration::from_secs(3600), |at| {
             at.saturating_duration_since(Instant::now())
@@ -116,6 +170,10 @@ fn run(manager: &mut PluginManager, rx: &mpsc::Receiver<Message>) {
                     recheck = manager.reconcile();
                 }
             }
+        }
+        if !armed.update(watcher, manager) {
+            let at = Instant::now() + MISSING_DIRECTORY_POLL;
+            recheck = Some(recheck.map_or(at, |r| r.min(at)));
         }
     }
 }

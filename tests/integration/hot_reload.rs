@@ -45,6 +45,17 @@ fn wait_for(daemon: &Daemon, what: &str, limit: Duration, mut check: impl FnMut(
     }
 }
 
+/// `weir_plugin_reloads_total{result="failed"}`, summed over plugins.
+fn failed_reloads(daemon: &Daemon) -> u64 {
+    reqwest::blocking::get(format!("{}/metrics", daemon.telemetry))
+        .and_then(|r| r.text())
+        .expect("weir serves /metrics")
+        .lines()
+        .filter(|l| l.starts_with("weir_plugin_reloads_total{") && l.contains("result=\"failed\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 fn reloads(daemon: &Daemon, id: &str) -> u64 {
     plugin(daemon, id).map_or(0, |p| p["reloads"].as_u64().unwrap_or(0))
 }
@@ -200,18 +211,10 @@ fn plugins_change_under_load_without_losing_or_double_processing_a_record() {
         Duration::from_secs(10),
         || reloads(&daemon, "dir/10-tag") == 21,
     );
-    let failures = reqwest::blocking::get(format!("{}/metrics", daemon.telemetry))
-        .unwrap()
-        .text()
-        .unwrap();
-    let failed_line = failures
-        .lines()
-        .find(|l| l.starts_with("weir_plugin_reloads_total{") && l.contains("result=\"failed\""))
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        failed_line.ends_with(" 1"),
-        "only the corrupt file counts as a failed reload: {failed_line:?}"
+    assert_eq!(
+        failed_reloads(&daemon),
+        1,
+        "only the corrupt file counts as a failed reload"
     );
 
     let summary = gen_summary(load);
@@ -267,13 +270,39 @@ fn a_changed_sidecar_reloads_the_plugin_with_its_new_configuration() {
         || reloads(&daemon, "dir/10-severity") == 1,
     );
     send(&daemon);
+
+    // A broken sidecar: reported once (not on every later event in the
+    // directory), and the last good configuration keeps serving.
+    std::fs::write(plugins.join("10-severity.yaml"), "min_severity: [WARN\n").unwrap();
+    wait_for(
+        &daemon,
+        "broken sidecar reported",
+        Duration::from_secs(10),
+        || plugin(&daemon, "dir/10-severity").is_some_and(|p| !p["last_failure"].is_null()),
+    );
+    for i in 0..3 {
+        std::fs::write(plugins.join(format!("notes-{i}.txt")), "unrelated").unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        failed_reloads(&daemon),
+        1,
+        "a broken sidecar is reported once"
+    );
+    send(&daemon);
     assert!(daemon.stop().success());
     let severities: Vec<i64> = daemon
         .log_records()
         .iter()
         .map(|r| r["severityNumber"].as_i64().unwrap())
         .collect();
-    assert_eq!(severities, [17, 21, 17, 21, 13, 17, 21, 13, 17, 21]);
+    assert_eq!(
+        severities,
+        [
+            17, 21, 17, 21, 13, 17, 21, 13, 17, 21, 13, 17, 21, 13, 17, 21
+        ]
+    );
 }
 
 #[test]

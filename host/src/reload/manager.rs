@@ -55,7 +55,10 @@ pub const REMOVAL_GRACE: Duration = Duration::from_secs(1);
 #[derive(Clone, Debug, PartialEq)]
 struct VersionKey {
     content_hash: String,
-    config: String,
+    /// The plugin's configuration as JSON, or why its sidecar file could
+    /// not be read (a failure keyed like any other, so that it is reported
+    /// once, not on every event in the directory).
+    config: Result<String, String>,
     settings: WasmProcessor,
 }
 
@@ -346,15 +349,6 @@ impl PluginManager {
                 key,
             )
         };
-        let config = match &wanted.config {
-            Ok(config) => config.clone(),
-            Err(error) => {
-                return match settled_at(sidecar_write(path)) {
-                    Some(at) => Attempt::Wait(at),
-                    None => failed(error.clone(), None),
-                };
-            }
-        };
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -369,14 +363,23 @@ impl PluginManager {
         };
         let key = VersionKey {
             content_hash: hex::encode(Sha256::digest(&bytes)),
-            config,
+            config: wanted.config.clone(),
             settings: wanted.settings.clone(),
         };
         if slot.serving.as_ref().is_some_and(|v| v.key == key) || slot.failed.as_ref() == Some(&key)
         {
             return Attempt::Unchanged;
         }
-        match self.load(&wanted.id, &bytes, &key, pipelines) {
+        let config = match &key.config {
+            Ok(config) => config.clone(),
+            Err(error) => {
+                return match settled_at(sidecar_write(path)) {
+                    Some(at) => Attempt::Wait(at),
+                    None => failed(error.clone(), Some(key)),
+                };
+            }
+        };
+        match self.load(&wanted.id, &bytes, &key, config, pipelines) {
             Ok(version) => Attempt::Loaded(version),
             Err(error) => {
                 let age = written
@@ -403,11 +406,12 @@ impl PluginManager {
         id: &str,
         bytes: &[u8],
         key: &VersionKey,
+        config: String,
         pipelines: &[(String, Signal)],
     ) -> anyhow::Result<Version> {
         let plugin = Arc::new(self.runtime.load_bytes(bytes)?);
         let options = InstanceOptions {
-            config: key.config.clone(),
+            config,
             memory_limit: (key.settings.memory_limit_mib << 20) as usize,
             timeout: key.settings.timeout,
             on_failure: match key.settings.on_failure {

@@ -423,3 +423,38 @@ fn a_deleted_and_recreated_plugin_directory_is_watched_again() {
     );
     assert!(daemon.stop().success());
 }
+
+#[test]
+fn a_kubernetes_configmap_style_update_is_a_reload() {
+    // A ConfigMap volume: each file is a symlink through `..data`, which
+    // the kubelet points at a new hidden directory in one rename.
+    use std::os::unix::fs::symlink;
+    let root = tempfile::tempdir().unwrap();
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir_all(plugins.join("..v1")).unwrap();
+    std::fs::write(plugins.join("..v1/10-tag.wasm"), tagger("weir.tag", "v1")).unwrap();
+    symlink("..v1", plugins.join("..data")).unwrap();
+    symlink("..data/10-tag.wasm", plugins.join("10-tag.wasm")).unwrap();
+    let mut daemon = plugin_dir_daemon(root);
+    let first = plugin(&daemon, "dir/10-tag").unwrap();
+    assert_eq!(first["state"], "serving", "{first}");
+
+    std::fs::create_dir(plugins.join("..v2")).unwrap();
+    std::fs::write(plugins.join("..v2/10-tag.wasm"), tagger("weir.tag", "v2")).unwrap();
+    symlink("..v2", plugins.join("..data_tmp")).unwrap();
+    std::fs::rename(plugins.join("..data_tmp"), plugins.join("..data")).unwrap();
+    std::fs::remove_dir_all(plugins.join("..v1")).unwrap();
+    wait_for(
+        &daemon,
+        "the new ConfigMap version live",
+        Duration::from_secs(10),
+        || reloads(&daemon, "dir/10-tag") == 1,
+    );
+    let now = plugin(&daemon, "dir/10-tag").unwrap();
+    assert_ne!(
+        now["serving"]["content_hash"], first["serving"]["content_hash"],
+        "{now}"
+    );
+    assert!(daemon.stop().success());
+    assert!(!daemon.log().contains("reload failed"), "{}", daemon.log());
+}

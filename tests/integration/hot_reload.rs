@@ -308,6 +308,7 @@ fn a_changed_sidecar_reloads_the_plugin_with_its_new_configuration() {
 #[test]
 fn a_configured_plugin_follows_its_file_and_keeps_serving_if_it_disappears() {
     let root = tempfile::tempdir().unwrap();
+    let root_dir = root.path().to_path_buf();
     let file = root.path().join("tag.wasm");
     std::fs::write(&file, tagger("weir.tag", "one")).unwrap();
     let mut daemon = Daemon::start_in(
@@ -315,7 +316,7 @@ fn a_configured_plugin_follows_its_file_and_keeps_serving_if_it_disappears() {
         "  wasm/tag:\n    path: {dir}/tag.wasm",
         "  file:\n    path: {data}",
         "    logs:\n      receivers: [otlp]\n      processors: [wasm/tag]\n      exporters: [file]",
-        "",
+        "  plugins:\n    directory: {dir}/plugins",
     );
     replace_by_rename(&file, &tagger("weir.tag", "two"));
     wait_for(
@@ -340,6 +341,14 @@ fn a_configured_plugin_follows_its_file_and_keeps_serving_if_it_disappears() {
             .contains("missing"),
         "{p}"
     );
+    // Reported once, not again on every later look at the plugins (here,
+    // events in the plugin directory).
+    for i in 0..3 {
+        std::fs::write(root_dir.join(format!("plugins/notes-{i}.txt")), "unrelated").unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(failed_reloads(&daemon), 1, "{}", daemon.log());
     let body = prost::Message::encode_to_vec(&weir_tests::batches::logs(3));
     let r = reqwest::blocking::Client::new()
         .post(format!("{}/v1/logs", daemon.http))

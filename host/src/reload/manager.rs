@@ -343,7 +343,10 @@ impl PluginManager {
             Attempt::Failed(
                 ReloadFailure {
                     at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-                    content_hash: key.as_ref().map(|k| k.content_hash.clone()),
+                    content_hash: key
+                        .as_ref()
+                        .map(|k| k.content_hash.clone())
+                        .filter(|hash| !hash.is_empty()),
                     error,
                 },
                 key,
@@ -355,7 +358,20 @@ impl PluginManager {
                 return match wanted.origin {
                     Origin::Directory => Attempt::Vanished,
                     Origin::Config => {
-                        failed(format!("{}: the file is missing", path.display()), None)
+                        // Keyed (with no content) so that it is reported
+                        // once, not on every event in its directory.
+                        let missing = VersionKey {
+                            content_hash: String::new(),
+                            config: wanted.config.clone(),
+                            settings: wanted.settings.clone(),
+                        };
+                        if slot.failed.as_ref() == Some(&missing) {
+                            return Attempt::Unchanged;
+                        }
+                        failed(
+                            format!("{}: the file is missing", path.display()),
+                            Some(missing),
+                        )
                     }
                 };
             }

@@ -150,3 +150,73 @@ fn plugin_check_with_a_config_reports_its_refusal() {
         "{stderr}"
     );
 }
+
+/// A configuration with the severity filter as a processor (with
+/// `min_severity`) and a plugin directory; returns its path.
+fn config_with_plugins(dir: &std::path::Path, min_severity: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("plugins")).unwrap();
+    std::fs::copy(guests::SEVERITY_FILTER, dir.join("severity.wasm")).unwrap();
+    std::fs::copy(guests::NOOP, dir.join("plugins/10-noop.wasm")).unwrap();
+    let yaml = format!(
+        "receivers:\n  otlp:\n    protocols:\n      http:\n\
+         processors:\n  wasm/severity:\n    path: {}/severity.wasm\n    config: {{min_severity: {min_severity}}}\n\
+         exporters:\n  null:\n\
+         service:\n  plugins:\n    directory: {}/plugins\n  pipelines:\n    logs:\n      \
+         receivers: [otlp]\n      processors: [wasm/severity]\n      exporters: [null]\n",
+        dir.display(),
+        dir.display()
+    );
+    let path = dir.join("weir.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+#[test]
+fn validate_loads_and_starts_every_plugin_the_configuration_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_plugins(dir.path(), "WARN");
+    let output = run_weir(&["validate", "--config", config.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("plugin wasm/severity: ok, severity-filter"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("plugin dir/10-noop (plugin directory"),
+        "{stdout}"
+    );
+
+    // A configuration the plugin's `init` refuses fails validation, naming
+    // the plugin and what it said.
+    let config = config_with_plugins(dir.path(), "LOUD");
+    let output = run_weir(&["validate", "--config", config.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("plugin wasm/severity: FAILED"), "{stdout}");
+    assert!(stdout.contains("LOUD"), "{stdout}");
+    assert!(stderr.contains("1 of 2 plugins cannot serve"), "{stderr}");
+
+    // A file in the plugin directory that is not a plugin fails it too...
+    let config = config_with_plugins(dir.path(), "WARN");
+    std::fs::write(dir.path().join("plugins/20-broken.wasm"), b"not wasm").unwrap();
+    let output = run_weir(&["validate", "--config", config.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("plugin dir/20-broken"), "{stdout}");
+    assert!(stdout.contains("not a WebAssembly file"), "{stdout}");
+
+    // ...unless plugins are skipped.
+    let output = run_weir(&[
+        "validate",
+        "--config",
+        config.to_str().unwrap(),
+        "--skip-plugins",
+    ]);
+    assert!(output.status.success());
+}

@@ -71,9 +71,10 @@ enum Command {
     /// Check, inspect and try out plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
-    /// Check a configuration file without starting anything: every field,
-    /// every reference between components. Exits non-zero naming the field
-    /// at fault.
+    /// Check a configuration file without serving anything: every field,
+    /// every reference between components, and every plugin it asks for
+    /// (loaded and started with its configuration, as `weir run` would).
+    /// Exits non-zero naming the field or plugin at fault.
     Validate(config_cmd::ValidateArgs),
     /// Work with configuration files.
     #[command(subcommand)]
@@ -143,7 +144,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(PluginCommand::Run(args)) => plugin_run::run(&runtime()?, args),
         Command::Plugin(PluginCommand::Ls(args)) => plugin_ls::run(args),
         Command::Run(args) => run_cmd::run(runtime()?, args),
-        Command::Validate(args) => config_cmd::validate(args),
+        Command::Validate(args) => config_cmd::validate(args, runtime),
         Command::Gen(args) => {
             let tokio = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -426,16 +426,7 @@ impl PluginManager {
         pipelines: &[(String, Signal)],
     ) -> anyhow::Result<Version> {
         let plugin = Arc::new(self.runtime.load_bytes(bytes)?);
-        let options = InstanceOptions {
-            config,
-            memory_limit: (key.settings.memory_limit_mib << 20) as usize,
-            timeout: key.settings.timeout,
-            on_failure: match key.settings.on_failure {
-                OnFailure::Pass => FailurePolicy::Pass,
-                OnFailure::DeadLetter => FailurePolicy::DeadLetter,
-            },
-            keep_dropped: false,
-        };
+        let options = instance_options(&key.settings, config);
         let mut stages = HashMap::new();
         for (pipeline, signal) in pipelines {
             if !plugin.info().wants(*signal) {
@@ -555,6 +546,20 @@ fn sidecar_write(wasm: &std::path::Path) -> Option<SystemTime> {
 
 /// `config` with the plugin directory and plugin paths made absolute, so
 /// that they compare equal to the paths file events name.
+/// How instances of a plugin with `settings` and `config` are made.
+pub(crate) fn instance_options(settings: &WasmProcessor, config: String) -> InstanceOptions {
+    InstanceOptions {
+        config,
+        memory_limit: (settings.memory_limit_mib << 20) as usize,
+        timeout: settings.timeout,
+        on_failure: match settings.on_failure {
+            OnFailure::Pass => FailurePolicy::Pass,
+            OnFailure::DeadLetter => FailurePolicy::DeadLetter,
+        },
+        keep_dropped: false,
+    }
+}
+
 fn absolute_paths(config: &Config) -> Config {
     let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let mut config = config.clone();

@@ -12,12 +12,14 @@
 //! [`ChainPlan`](crate::pipeline::ChainPlan); [`watch`] runs it on file
 //! events; [`status`] is what `GET /plugins` and `weir plugin ls` show.
 
+mod check;
 mod incomplete;
 mod manager;
 pub mod status;
 mod wanted;
 mod watch;
 
+pub use check::{PluginCheck, check_plugins};
 pub use manager::{PluginManager, REMOVAL_GRACE, SETTLE};
 pub use status::{PluginsStatus, StatusBoard};
 pub use wanted::Origin;

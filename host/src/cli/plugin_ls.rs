@@ -60,6 +60,7 @@ fn table(status: &PluginsStatus) -> String {
             "VERSION",
             "HASH",
             "LOADED AT",
+            "LIVE AFTER",
             "BATCHES",
             "ERRORS",
             "RELOADS",
@@ -76,6 +77,11 @@ fn table(status: &PluginsStatus) -> String {
             or_dash(s.map(|s| s.version.clone())),
             or_dash(s.map(|s| s.content_hash.chars().take(12).collect())),
             or_dash(s.map(|s| s.loaded_at.clone())),
+            // From the file's last write to serving; none for start-up.
+            or_dash(
+                s.and_then(|s| s.reload_latency_ms)
+                    .map(|ms| format!("{ms:.0} ms")),
+            ),
             or_dash(s.map(|s| s.batches.to_string())),
             or_dash(s.map(|s| s.errors.to_string())),
             p.reloads.to_string(),
@@ -115,7 +121,7 @@ fn table(status: &PluginsStatus) -> String {
 mod tests {
     use super::*;
     use crate::reload::Origin;
-    use crate::reload::status::{PluginStatus, ReloadFailure};
+    use crate::reload::status::{PluginStatus, ReloadFailure, ServingVersion};
 
     #[test]
     fn a_failed_plugin_shows_dashes_and_its_failure() {
@@ -143,5 +149,44 @@ mod tests {
             text.contains("dir/10-filter: last reload failed at 2026-11-25T10:00:00.000Z: not a WebAssembly file"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_serving_plugin_shows_its_version_and_how_fast_it_went_live() {
+        let serving = |latency: Option<f64>| ServingVersion {
+            name: "tagger".into(),
+            version: "0.1.0".into(),
+            content_hash: "0123456789abcdef".into(),
+            world: "weir:plugin@0.1.0".into(),
+            loaded_at: "2026-11-25T10:00:00.000Z".into(),
+            reload_latency_ms: latency,
+            compiled: None,
+            batches: 42,
+            records: 4200,
+            errors: 0,
+            restarts: 0,
+        };
+        let row = |id: &str, latency| PluginStatus {
+            id: id.into(),
+            origin: Origin::Directory,
+            file: format!("/srv/plugins/{id}.wasm"),
+            state: "serving".into(),
+            pipelines: vec!["logs".into()],
+            serving: Some(serving(latency)),
+            reloads: 1,
+            last_failure: None,
+        };
+        let status = PluginsStatus {
+            directory: None,
+            plugins: vec![row("dir/10-a", Some(64.4)), row("dir/20-b", None)],
+        };
+        let text = table(&status);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("LIVE AFTER"), "{text}");
+        assert!(
+            lines[1].contains("0123456789ab  2026-11-25T10:00:00.000Z  64 ms"),
+            "{text}"
+        );
+        assert!(lines[2].contains("2026-11-25T10:00:00.000Z  -"), "{text}");
     }
 }

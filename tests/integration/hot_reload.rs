@@ -467,3 +467,36 @@ fn a_kubernetes_configmap_style_update_is_a_reload() {
     assert!(daemon.stop().success());
     assert!(!daemon.log().contains("reload failed"), "{}", daemon.log());
 }
+
+#[test]
+fn an_oversized_plugin_file_is_refused_without_being_read() {
+    let root = tempfile::tempdir().unwrap();
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::write(plugins.join("10-tag.wasm"), tagger("weir.tag", "t")).unwrap();
+    let mut daemon = plugin_dir_daemon(root);
+
+    // 300 MiB, sparse: nothing is written, and weir must not read it all.
+    let huge = std::fs::File::create(plugins.join("20-huge.wasm")).unwrap();
+    huge.set_len(300 << 20).unwrap();
+    drop(huge);
+    wait_for(
+        &daemon,
+        "oversized file reported",
+        Duration::from_secs(10),
+        || plugin(&daemon, "dir/20-huge").is_some_and(|p| !p["last_failure"].is_null()),
+    );
+    let p = plugin(&daemon, "dir/20-huge").unwrap();
+    assert_eq!(p["state"], "failed", "{p}");
+    let error = p["last_failure"]["error"].as_str().unwrap();
+    assert!(error.contains("300 MiB, over the 256 MiB limit"), "{error}");
+    assert_eq!(plugin(&daemon, "dir/10-tag").unwrap()["state"], "serving");
+    // Reported once.
+    for i in 0..3 {
+        std::fs::write(plugins.join(format!("notes-{i}.txt")), "unrelated").unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(failed_reloads(&daemon), 1, "{}", daemon.log());
+    assert!(daemon.stop().success());
+}

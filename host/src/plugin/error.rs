@@ -13,6 +13,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than any plugin weir accepts.
+    #[error(
+        "plugin {path} is {} MiB, over the {} MiB limit for a plugin file",
+        size >> 20,
+        limit >> 20
+    )]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     /// The bytes are not WebAssembly at all.
     #[error(
         "not a WebAssembly file: it does not start with the `\\0asm` magic bytes \

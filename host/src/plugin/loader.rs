@@ -107,14 +107,44 @@ impl Plugin {
     }
 }
 
+/// The largest plugin file weir reads. Compiling takes memory and time in
+/// proportion to the code, so a file far beyond any real plugin (a
+/// CPython-based component is about 40 MiB) is refused before it is read
+/// rather than allowed to exhaust the daemon.
+pub const MAX_PLUGIN_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads a plugin file, refusing one over [`MAX_PLUGIN_FILE_BYTES`] (also
+/// if it grows past that while being read).
+pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let read_error = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_large = |size| Error::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        limit: MAX_PLUGIN_FILE_BYTES,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let size = file.metadata().map_err(read_error)?.len();
+    if size > MAX_PLUGIN_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_PLUGIN_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_PLUGIN_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 impl Runtime {
     /// Loads a plugin from a file.
     pub fn load(&self, path: &Path) -> Result<Plugin> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        self.load_bytes(&bytes)
+        self.load_bytes(&read_plugin_file(path)?)
     }
 
     /// Loads a plugin from its bytes.

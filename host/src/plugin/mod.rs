@@ -32,6 +32,6 @@ pub use check::{ComponentReport, WORLD_PACKAGE, WORLD_VERSION};
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{Error, Failure, Result};
 pub use instance::{FailurePolicy, Instance, InstanceOptions, Processed};
-pub use loader::{Compilation, Plugin, PluginInfo};
+pub use loader::{Compilation, MAX_PLUGIN_FILE_BYTES, Plugin, PluginInfo, read_plugin_file};
 pub use outcome::{DEAD_LETTER_ROUTE, Routed};
 pub use stats::{PluginStats, StatsSnapshot};

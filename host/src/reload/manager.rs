@@ -26,7 +26,8 @@ use crate::config::{Config, OnFailure, WasmProcessor};
 use crate::otlp::Signal;
 use crate::pipeline::{ChainSource, Stage};
 use crate::plugin::{
-    FailurePolicy, InstanceOptions, Plugin, Runtime, WORLD_PACKAGE, WORLD_VERSION,
+    Error as PluginError, FailurePolicy, InstanceOptions, Plugin, Runtime, WORLD_PACKAGE,
+    WORLD_VERSION, read_plugin_file,
 };
 use crate::telemetry::metrics::{Metrics, PluginLabels, ReloadLabels};
 
@@ -54,6 +55,8 @@ pub const REMOVAL_GRACE: Duration = Duration::from_secs(1);
 /// instantiated with.
 #[derive(Clone, Debug, PartialEq)]
 struct VersionKey {
+    /// SHA-256 of the file, hex; or, for a file that could not be hashed,
+    /// what was wrong with it (so that its failure is keyed too).
     content_hash: String,
     /// The plugin's configuration as JSON, or why its sidecar file could
     /// not be read (a failure keyed like any other, so that it is reported
@@ -346,22 +349,24 @@ impl PluginManager {
                     content_hash: key
                         .as_ref()
                         .map(|k| k.content_hash.clone())
-                        .filter(|hash| !hash.is_empty()),
+                        .filter(|hash| is_sha256(hash)),
                     error,
                 },
                 key,
             )
         };
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_plugin_file(path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(PluginError::Read { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 return match wanted.origin {
                     Origin::Directory => Attempt::Vanished,
                     Origin::Config => {
-                        // Keyed (with no content) so that it is reported
-                        // once, not on every event in its directory.
+                        // Keyed, so that it is reported once, not on
+                        // every event in its directory.
                         let missing = VersionKey {
-                            content_hash: String::new(),
+                            content_hash: "missing".into(),
                             config: wanted.config.clone(),
                             settings: wanted.settings.clone(),
                         };
@@ -374,6 +379,17 @@ impl PluginManager {
                         )
                     }
                 };
+            }
+            Err(error @ PluginError::TooLarge { size, .. }) => {
+                let too_large = VersionKey {
+                    content_hash: format!("too large: {size} bytes"),
+                    config: wanted.config.clone(),
+                    settings: wanted.settings.clone(),
+                };
+                if slot.failed.as_ref() == Some(&too_large) {
+                    return Attempt::Unchanged;
+                }
+                return failed(error.to_string(), Some(too_large));
             }
             Err(e) => return failed(format!("cannot read {}: {e}", path.display()), None),
         };
@@ -546,6 +562,10 @@ fn sidecar_write(wasm: &std::path::Path) -> Option<SystemTime> {
 
 /// `config` with the plugin directory and plugin paths made absolute, so
 /// that they compare equal to the paths file events name.
+fn is_sha256(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// How instances of a plugin with `settings` and `config` are made.
 pub(crate) fn instance_options(settings: &WasmProcessor, config: String) -> InstanceOptions {
     InstanceOptions {

@@ -55,14 +55,34 @@ pub const REMOVAL_GRACE: Duration = Duration::from_secs(1);
 /// instantiated with.
 #[derive(Clone, Debug, PartialEq)]
 struct VersionKey {
-    /// SHA-256 of the file, hex; or, for a file that could not be hashed,
-    /// what was wrong with it (so that its failure is keyed too).
-    content_hash: String,
+    content: Content,
     /// The plugin's configuration as JSON, or why its sidecar file could
     /// not be read (a failure keyed like any other, so that it is reported
     /// once, not on every event in the directory).
     config: Result<String, String>,
     settings: WasmProcessor,
+}
+
+/// What was found at a plugin's path. A file that could not be read is
+/// keyed too, so that its failure is reported once, not on every event in
+/// its directory.
+#[derive(Clone, Debug, PartialEq)]
+enum Content {
+    /// SHA-256 of the file, hex.
+    Sha256(String),
+    /// A file the configuration names is not there.
+    Missing,
+    /// The file is over the size limit, at this many bytes.
+    TooLarge(u64),
+}
+
+impl Content {
+    fn sha256(&self) -> Option<&str> {
+        match self {
+            Content::Sha256(hash) => Some(hash),
+            Content::Missing | Content::TooLarge(_) => None,
+        }
+    }
 }
 
 /// A loaded version, with its stages in the pipelines it joins.
@@ -317,7 +337,7 @@ impl PluginManager {
         let compilation = version.plugin.compilation();
         tracing::info!(plugin = %id, name = %version.plugin.info().name,
             version = %version.plugin.info().version,
-            content_hash = %&version.key.content_hash[..12],
+            content_hash = %&version.plugin.content_hash()[..12],
             from_cache = version.plugin.from_cache(),
             compile_ms = compilation.map(|c| c.seconds * 1e3),
             functions_reused = compilation.map(|c| c.functions_reused),
@@ -348,53 +368,29 @@ impl PluginManager {
                     at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
                     content_hash: key
                         .as_ref()
-                        .map(|k| k.content_hash.clone())
-                        .filter(|hash| is_sha256(hash)),
+                        .and_then(|k| k.content.sha256())
+                        .map(str::to_string),
                     error,
                 },
                 key,
             )
         };
-        let bytes = match read_plugin_file(path) {
-            Ok(bytes) => bytes,
+        let read = read_plugin_file(path);
+        let content = match &read {
+            Ok(bytes) => Content::Sha256(hex::encode(Sha256::digest(bytes))),
             Err(PluginError::Read { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                return match wanted.origin {
-                    Origin::Directory => Attempt::Vanished,
-                    Origin::Config => {
-                        // Keyed, so that it is reported once, not on
-                        // every event in its directory.
-                        let missing = VersionKey {
-                            content_hash: "missing".into(),
-                            config: wanted.config.clone(),
-                            settings: wanted.settings.clone(),
-                        };
-                        if slot.failed.as_ref() == Some(&missing) {
-                            return Attempt::Unchanged;
-                        }
-                        failed(
-                            format!("{}: the file is missing", path.display()),
-                            Some(missing),
-                        )
-                    }
-                };
-            }
-            Err(error @ PluginError::TooLarge { size, .. }) => {
-                let too_large = VersionKey {
-                    content_hash: format!("too large: {size} bytes"),
-                    config: wanted.config.clone(),
-                    settings: wanted.settings.clone(),
-                };
-                if slot.failed.as_ref() == Some(&too_large) {
-                    return Attempt::Unchanged;
+                match wanted.origin {
+                    Origin::Directory => return Attempt::Vanished,
+                    Origin::Config => Content::Missing,
                 }
-                return failed(error.to_string(), Some(too_large));
             }
+            Err(PluginError::TooLarge { size, .. }) => Content::TooLarge(*size),
             Err(e) => return failed(format!("cannot read {}: {e}", path.display()), None),
         };
         let key = VersionKey {
-            content_hash: hex::encode(Sha256::digest(&bytes)),
+            content,
             config: wanted.config.clone(),
             settings: wanted.settings.clone(),
         };
@@ -402,6 +398,16 @@ impl PluginManager {
         {
             return Attempt::Unchanged;
         }
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(_) if key.content == Content::Missing => {
+                return failed(
+                    format!("{}: the file is missing", path.display()),
+                    Some(key),
+                );
+            }
+            Err(error) => return failed(error.to_string(), Some(key)),
+        };
         let config = match &key.config {
             Ok(config) => config.clone(),
             Err(error) => {
@@ -499,7 +505,7 @@ impl PluginManager {
                         serving: serving.map(|v| ServingVersion {
                             name: v.plugin.info().name.clone(),
                             version: v.plugin.info().version.clone(),
-                            content_hash: v.key.content_hash.clone(),
+                            content_hash: v.plugin.content_hash().to_string(),
                             world: format!("{WORLD_PACKAGE}@{WORLD_VERSION}"),
                             loaded_at: humantime::format_rfc3339_millis(v.loaded_at).to_string(),
                             reload_latency_ms: v.latency.map(|l| l.as_secs_f64() * 1e3),
@@ -560,12 +566,6 @@ fn sidecar_write(wasm: &std::path::Path) -> Option<SystemTime> {
         .max()
 }
 
-/// `config` with the plugin directory and plugin paths made absolute, so
-/// that they compare equal to the paths file events name.
-fn is_sha256(hash: &str) -> bool {
-    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// How instances of a plugin with `settings` and `config` are made.
 pub(crate) fn instance_options(settings: &WasmProcessor, config: String) -> InstanceOptions {
     InstanceOptions {
@@ -580,6 +580,8 @@ pub(crate) fn instance_options(settings: &WasmProcessor, config: String) -> Inst
     }
 }
 
+/// `config` with the plugin directory and plugin paths made absolute, so
+/// that they compare equal to the paths file events name.
 fn absolute_paths(config: &Config) -> Config {
     let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let mut config = config.clone();

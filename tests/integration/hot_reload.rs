@@ -56,6 +56,23 @@ fn failed_reloads(daemon: &Daemon) -> u64 {
         .sum()
 }
 
+/// Makes weir look at its plugins again a few times (unrelated files
+/// written to `plugin_dir`, a directory it watches) and asserts that the
+/// one failure reported so far is still the only one.
+fn assert_reported_once(daemon: &Daemon, plugin_dir: &Path) {
+    for i in 0..3 {
+        std::fs::write(plugin_dir.join(format!("notes-{i}.txt")), "unrelated").unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        failed_reloads(daemon),
+        1,
+        "one failure, reported once; weir's log:\n{}",
+        daemon.log()
+    );
+}
+
 fn reloads(daemon: &Daemon, id: &str) -> u64 {
     plugin(daemon, id).map_or(0, |p| p["reloads"].as_u64().unwrap_or(0))
 }
@@ -280,16 +297,7 @@ fn a_changed_sidecar_reloads_the_plugin_with_its_new_configuration() {
         Duration::from_secs(10),
         || plugin(&daemon, "dir/10-severity").is_some_and(|p| !p["last_failure"].is_null()),
     );
-    for i in 0..3 {
-        std::fs::write(plugins.join(format!("notes-{i}.txt")), "unrelated").unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        failed_reloads(&daemon),
-        1,
-        "a broken sidecar is reported once"
-    );
+    assert_reported_once(&daemon, &plugins);
     send(&daemon);
     assert!(daemon.stop().success());
     let severities: Vec<i64> = daemon
@@ -343,12 +351,7 @@ fn a_configured_plugin_follows_its_file_and_keeps_serving_if_it_disappears() {
     );
     // Reported once, not again on every later look at the plugins (here,
     // events in the plugin directory).
-    for i in 0..3 {
-        std::fs::write(root_dir.join(format!("plugins/notes-{i}.txt")), "unrelated").unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(failed_reloads(&daemon), 1, "{}", daemon.log());
+    assert_reported_once(&daemon, &root_dir.join("plugins"));
     let body = prost::Message::encode_to_vec(&weir_tests::batches::logs(3));
     let r = reqwest::blocking::Client::new()
         .post(format!("{}/v1/logs", daemon.http))
@@ -491,12 +494,6 @@ fn an_oversized_plugin_file_is_refused_without_being_read() {
     let error = p["last_failure"]["error"].as_str().unwrap();
     assert!(error.contains("300 MiB, over the 256 MiB limit"), "{error}");
     assert_eq!(plugin(&daemon, "dir/10-tag").unwrap()["state"], "serving");
-    // Reported once.
-    for i in 0..3 {
-        std::fs::write(plugins.join(format!("notes-{i}.txt")), "unrelated").unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(failed_reloads(&daemon), 1, "{}", daemon.log());
+    assert_reported_once(&daemon, &plugins);
     assert!(daemon.stop().success());
 }

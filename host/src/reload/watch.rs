@@ -78,11 +78,12 @@ impl PluginManager {
             }
         }
         let mut armed = Armed::default();
-        // A directory missing now is looked for again once the thread runs.
-        let _ = armed.update(&mut watcher, &self);
+        let all_watched = armed.update(&mut watcher, &self);
+        // A directory missing now is looked for again in a while.
+        let first_look = (!all_watched).then(|| Instant::now() + MISSING_DIRECTORY_POLL);
         let thread = std::thread::Builder::new()
             .name("weir-plugin-reload".into())
-            .spawn(move || run(&mut self, &mut watcher, &mut armed, &rx))?;
+            .spawn(move || run(&mut self, &mut watcher, &mut armed, &rx, first_look))?;
         Ok(Watching {
             tx,
             thread: Some(thread),
@@ -103,13 +104,13 @@ impl Armed {
     fn update(&mut self, watcher: &mut impl Watcher, manager: &PluginManager) -> bool {
         let mut all = true;
         for dir in watched_directories(manager.config()) {
-            let identity = std::fs::metadata(&dir).ok().map(|m| (m.dev(), m.ino()));
-            let known = self.watching.get(&dir).copied();
-            if identity.is_none() {
+            let Ok(meta) = std::fs::metadata(&dir) else {
                 all = false;
                 continue;
-            }
-            if identity == known {
+            };
+            let identity = (meta.dev(), meta.ino());
+            let known = self.watching.get(&dir).copied();
+            if known == Some(identity) {
                 continue;
             }
             if known.is_some() {
@@ -123,7 +124,7 @@ impl Armed {
                     } else {
                         tracing::info!(directory = %dir.display(), "watching for plugin changes");
                     }
-                    self.watching.insert(dir, identity.unwrap_or_default());
+                    self.watching.insert(dir, identity);
                 }
                 Err(error) => {
                     all = false;
@@ -144,8 +145,9 @@ fn run(
     watcher: &mut impl Watcher,
     armed: &mut Armed,
     rx: &mpsc::Receiver<Message>,
+    first_look: Option<Instant>,
 ) {
-    let mut recheck: Option<Instant> = Some(Instant::now() + MISSING_DIRECTORY_POLL);
+    let mut recheck = first_look;
     loop {
         let timeout = recheck.map_or(Duration::from_secs(3600), |at| {
             at.saturating_duration_since(Instant::now())

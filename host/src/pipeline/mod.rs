@@ -14,6 +14,7 @@
 mod ack;
 mod batcher;
 mod chain;
+mod demand;
 mod envelope;
 mod outputs;
 mod plan;
@@ -27,6 +28,7 @@ use tokio::sync::mpsc;
 pub use ack::{Ack, AckResult};
 pub use batcher::Batcher;
 pub use chain::{Chain, Destination};
+pub use demand::Demand;
 pub use envelope::Envelope;
 pub use outputs::Outputs;
 pub use plan::{ChainPlan, ChainSource, Stage};
@@ -91,6 +93,7 @@ impl Pipeline {
                 .collect()
         };
         let (work_tx, work_rx) = async_channel::bounded::<Envelope>(workers * 2);
+        let demand = Arc::new(Demand::default());
         let mut threads = Vec::new();
         for n in 0..workers {
             let mut chain = Chain::new(plugins.clone(), n, metrics.clone());
@@ -106,11 +109,17 @@ impl Pipeline {
                 metrics: metrics.clone(),
             };
             let rx = work_rx.clone();
+            let demand = demand.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("{}-worker-{n}", spec.id))
                     .spawn(move || {
-                        while let Ok(envelope) = rx.recv_blocking() {
+                        loop {
+                            demand.idle();
+                            let Ok(envelope) = rx.recv_blocking() else {
+                                break;
+                            };
+                            demand.busy();
                             for (destination, share) in chain.run(envelope) {
                                 outputs.deliver(destination, share);
                             }
@@ -133,7 +142,7 @@ impl Pipeline {
         );
         let forward = work_tx.clone();
         let batcher = match spec.batch.clone() {
-            Some(settings) => handle.spawn(batcher::run(settings, input_rx, forward)),
+            Some(settings) => handle.spawn(batcher::run(settings, input_rx, forward, demand)),
             None => handle.spawn(async move {
                 let mut input_rx = input_rx;
                 while let Some(envelope) = input_rx.recv().await {

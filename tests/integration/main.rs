@@ -16,5 +16,7 @@ mod hot_reload;
 mod daemon_support;
 // The OpenTelemetry Python SDK as a real client of `weir run`.
 mod python_client;
+// Acknowledgement latency: no request held for the batch timeout (issue 21).
+mod ack_latency;
 // Shared helpers for the modules above.
 mod support;

@@ -52,37 +52,81 @@ impl Daemon {
         pipelines: &str,
         service: &str,
     ) -> Daemon {
-        let (http, grpc, telemetry) = (free_port(), free_port(), free_port());
-        let data = dir.path().join("data");
         let config = format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{grpc}\n      http:\n        endpoint: 127.0.0.1:{http}\n        max_request_body_size: 1048576\n\
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{{grpc_port}}\n      http:\n        endpoint: 127.0.0.1:{{http_port}}\n        max_request_body_size: 1048576\n\
              processors:\n{processors}\n\
              exporters:\n{exporters}\n\
-             service:\n{service}\n  telemetry:\n    address: 127.0.0.1:{telemetry}\n  pipelines:\n{pipelines}\n"
-        )
-        .replace("{data}", &data.display().to_string())
-        .replace("{dir}", &dir.path().display().to_string());
-        let path = dir.path().join("weir.yaml");
-        std::fs::write(&path, config).expect("write config");
-        let log = std::fs::File::create(dir.path().join("weir.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_weir-under-test"))
-            .args(["run", "--config"])
-            .arg(&path)
-            .env("WEIR_CACHE_DIR", dir.path().join("cache"))
-            .env("WEIR_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start weir run");
-        let daemon = Daemon {
-            child: Some(child),
+             service:\n{service}\n  telemetry:\n    address: 127.0.0.1:{{telemetry_port}}\n  pipelines:\n{pipelines}\n"
+        );
+        Daemon::from_config(dir, &config)
+    }
+
+    /// Starts weir on a whole configuration file's text, in `dir`, with
+    /// `{http_port}`, `{grpc_port}` and `{telemetry_port}` replaced by
+    /// free loopback ports, `{data}` by the data directory and `{dir}` by
+    /// `dir`. The ports stay the same across [`Daemon::restart`].
+    pub fn from_config(dir: tempfile::TempDir, config: &str) -> Daemon {
+        let (http, grpc, telemetry) = (free_port(), free_port(), free_port());
+        let data = dir.path().join("data");
+        let config = config
+            .replace("{http_port}", &http.to_string())
+            .replace("{grpc_port}", &grpc.to_string())
+            .replace("{telemetry_port}", &telemetry.to_string())
+            .replace("{data}", &data.display().to_string())
+            .replace("{dir}", &dir.path().display().to_string());
+        std::fs::write(dir.path().join("weir.yaml"), config).expect("write config");
+        let mut daemon = Daemon {
+            child: None,
             dir,
             http: format!("http://127.0.0.1:{http}"),
             grpc: format!("http://127.0.0.1:{grpc}"),
             telemetry: format!("http://127.0.0.1:{telemetry}"),
         };
-        daemon.wait_ready();
+        daemon.restart();
         daemon
+    }
+
+    /// Starts the process (again, after [`Daemon::stop`] or
+    /// [`Daemon::kill`]) with the same configuration, ports and
+    /// directories; waits until it is ready.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("weir.log"))
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_weir-under-test"))
+            .args(["run", "--config"])
+            .arg(self.dir.path().join("weir.yaml"))
+            .current_dir(self.dir.path())
+            .env("WEIR_CACHE_DIR", self.dir.path().join("cache"))
+            .env("WEIR_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start weir run");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    /// Kills the process with SIGKILL: no draining, no flushing.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("wait");
+    }
+
+    /// The value of the metric line starting with `series` (name and
+    /// labels as rendered), if it is there.
+    pub fn metric(&self, series: &str) -> Option<f64> {
+        let text = reqwest::blocking::get(format!("{}/metrics", self.telemetry))
+            .ok()?
+            .text()
+            .ok()?;
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
     }
 
     /// The default test setup: every signal to a `file` exporter.
@@ -112,6 +156,11 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The test's directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// What weir logged so far.

@@ -18,5 +18,7 @@ mod daemon_support;
 mod python_client;
 // Acknowledgement latency: no request held for the batch timeout (issue 21).
 mod ack_latency;
+// The durable queue: outages, SIGKILL and damaged logs lose nothing acknowledged.
+mod durable_queue;
 // Shared helpers for the modules above.
 mod support;

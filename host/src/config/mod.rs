@@ -8,6 +8,7 @@
 
 mod components;
 mod env;
+mod exporter_base;
 mod plugin_dir;
 mod resolve;
 mod service;
@@ -21,8 +22,9 @@ pub use components::{
     BatchProcessor, DebugExporter, FileExporter, NullExporter, OnFailure, OtlpGrpc, OtlpHttp,
     OtlpProtocols, OtlpReceiver, Verbosity, WasmProcessor,
 };
+pub use exporter_base::{ExporterBase, FileStorage, RetryOnFailure, SendingQueue};
 pub use plugin_dir::{DroppedIn, dropped_in_settings, scan_plugin_directory};
-pub use resolve::{Config, Exporter, PipelineSpec, PluginSpec};
+pub use resolve::{Config, Exporter, ExporterSpec, PipelineSpec, PluginSpec};
 pub use service::{Pipeline, PluginDirectory, Service, Telemetry};
 
 /// The embedded default: OTLP in on 4317/4318, plugins from `./plugins`,
@@ -66,6 +68,9 @@ pub struct RawConfig {
     /// Exporters by id, e.g. `file`, `debug`, `null`.
     #[serde(default)]
     pub exporters: IndexMap<String, serde_norway::Value>,
+    /// Extensions by id, e.g. `file_storage` (durable queues).
+    #[serde(default)]
+    pub extensions: IndexMap<String, serde_norway::Value>,
     /// Pipelines and weir's own telemetry.
     pub service: Service,
 }

@@ -9,8 +9,10 @@ use indexmap::IndexMap;
 use super::components::{
     BatchProcessor, DebugExporter, FileExporter, NullExporter, OtlpReceiver, WasmProcessor,
 };
+use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
+use crate::exporter::OtlpHttpExporter;
 use crate::otlp::Signal;
 
 /// A validated configuration, ready to start.
@@ -19,7 +21,7 @@ pub struct Config {
     /// OTLP receivers by id.
     pub receivers: IndexMap<String, OtlpReceiver>,
     /// Exporters by id (only those some pipeline uses).
-    pub exporters: IndexMap<String, Exporter>,
+    pub exporters: IndexMap<String, ExporterSpec>,
     /// Pipelines, in file order.
     pub pipelines: Vec<PipelineSpec>,
     /// weir's own telemetry.
@@ -27,6 +29,18 @@ pub struct Config {
     /// The plugin directory, if any (absolute or relative to the working
     /// directory).
     pub plugin_directory: Option<std::path::PathBuf>,
+}
+
+/// An exporter: its own settings and the ones every exporter takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExporterSpec {
+    /// The type's own settings.
+    pub kind: Exporter,
+    /// `sending_queue` and `retry_on_failure`.
+    pub base: ExporterBase,
+    /// The durable queue's storage, when `sending_queue.storage` names a
+    /// `file_storage` extension.
+    pub storage: Option<FileStorage>,
 }
 
 /// An exporter's resolved settings.
@@ -38,6 +52,8 @@ pub enum Exporter {
     Debug(DebugExporter),
     /// Discard.
     Null(NullExporter),
+    /// OTLP/HTTP to a Collector or a store.
+    OtlpHttp(OtlpHttpExporter),
 }
 
 /// A plugin in a pipeline's chain.
@@ -83,6 +99,79 @@ fn field(path: impl Into<String>, message: impl Into<String>) -> Error {
         path: path.into(),
         message: message.into(),
     }
+}
+
+/// The `file_storage` extensions `service.extensions` turns on, by id.
+fn resolve_extensions(raw: &RawConfig) -> Result<IndexMap<String, FileStorage>> {
+    let mut storages = IndexMap::new();
+    for (i, id) in raw.service.extensions.iter().enumerate() {
+        let value = raw.extensions.get(id).ok_or_else(|| {
+            field(
+                format!("service.extensions[{i}]"),
+                format!("extension `{id}` is not defined under `extensions`"),
+            )
+        })?;
+        match component_type(id) {
+            "file_storage" => {
+                let storage: FileStorage = component("extensions", id, value)?;
+                storages.insert(id.clone(), storage);
+            }
+            other => {
+                return Err(field(
+                    format!("extensions.{id}"),
+                    format!("unknown extension type `{other}` (known: file_storage)"),
+                ));
+            }
+        }
+    }
+    for id in raw.extensions.keys() {
+        if !raw.service.extensions.contains(id) {
+            tracing::warn!(extension = %id, "extension defined but not listed in service.extensions: not started");
+        }
+    }
+    Ok(storages)
+}
+
+/// Splits an exporter's settings into the keys every exporter takes and
+/// the type's own.
+fn split_base(
+    id: &str,
+    value: &serde_norway::Value,
+) -> Result<(ExporterBase, serde_norway::Value)> {
+    let mut own = match value {
+        serde_norway::Value::Mapping(map) => map.clone(),
+        _ => return Ok((ExporterBase::default(), value.clone())),
+    };
+    let mut base = serde_norway::Mapping::new();
+    for key in ["sending_queue", "retry_on_failure"] {
+        if let Some(v) = own.remove(key) {
+            base.insert(key.into(), v);
+        }
+    }
+    let base = component("exporters", id, &serde_norway::Value::Mapping(base))?;
+    Ok((base, serde_norway::Value::Mapping(own)))
+}
+
+/// An `otlphttp` exporter needs a URL for each signal it is sent: a
+/// logs-only one may give `logs_endpoint` alone, as in the Collector.
+fn check_signal_endpoint(
+    id: &str,
+    exporter: &Exporter,
+    pipeline: &str,
+    signal: Signal,
+) -> Result<()> {
+    if let Exporter::OtlpHttp(settings) = exporter
+        && settings.signal_url(signal).is_none()
+    {
+        return Err(field(
+            format!("exporters.{id}"),
+            format!(
+                "pipeline `{pipeline}` sends it {signal}, but it has no endpoint for them: \
+                 set `endpoint` or `{signal}_endpoint`"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Validates `raw`; relative plugin paths are taken from `base`.
@@ -152,19 +241,60 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
     }
 
     let mut defined_exporters = IndexMap::new();
+    let storages = resolve_extensions(&raw)?;
     for (id, value) in &raw.exporters {
-        let exporter = match component_type(id) {
+        let (base, value) = split_base(id, value)?;
+        let storage = match &base.sending_queue.storage {
+            None => None,
+            Some(name) => Some(storages.get(name).cloned().ok_or_else(|| {
+                field(
+                    format!("exporters.{id}.sending_queue.storage"),
+                    format!(
+                        "`{name}` is not a file_storage extension defined under `extensions` \
+                         and listed in `service.extensions`"
+                    ),
+                )
+            })?),
+        };
+        if base.sending_queue.queue_size == 0 {
+            return Err(field(
+                format!("exporters.{id}.sending_queue.queue_size"),
+                "must be at least 1",
+            ));
+        }
+        if storage.is_some() && base.sending_queue.max_size_mib == 0 {
+            return Err(field(
+                format!("exporters.{id}.sending_queue.max_size_mib"),
+                "must be at least 1",
+            ));
+        }
+        let value = &value;
+        let kind = match component_type(id) {
             "file" => Exporter::File(component("exporters", id, value)?),
             "debug" => Exporter::Debug(component("exporters", id, value)?),
             "null" => Exporter::Null(component("exporters", id, value)?),
+            "otlphttp" => {
+                let otlphttp: OtlpHttpExporter = component("exporters", id, value)?;
+                otlphttp
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::OtlpHttp(otlphttp)
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
-                    format!("unknown exporter type `{other}` (known: file, debug, null)"),
+                    format!("unknown exporter type `{other}` (known: file, debug, null, otlphttp)"),
                 ));
             }
         };
-        defined_exporters.insert(id.clone(), exporter);
+        defined_exporters.insert(
+            id.clone(),
+            ExporterSpec {
+                kind,
+                base,
+                storage,
+            },
+        );
     }
 
     if raw.service.pipelines.is_empty() {
@@ -222,6 +352,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                         format!("exporter `{e}` is not defined under `exporters`"),
                     )
                 })?;
+                check_signal_endpoint(e, &exporter.kind, id, signal)?;
                 used_exporters.insert(e.clone(), exporter.clone());
             }
             Ok(())
@@ -352,7 +483,53 @@ service:
         let bad_type = MINIMAL.replace("  null:", "  kafka:");
         assert!(error(&bad_type).contains("unknown exporter type `kafka`"));
 
-        let top = format!("{MINIMAL}\nextensions: {{}}\n");
-        assert!(error(&top).contains("extensions"), "{}", error(&top));
+        let top = format!("{MINIMAL}\nconnectors: {{}}\n");
+        assert!(error(&top).contains("connectors"), "{}", error(&top));
+    }
+
+    #[test]
+    fn otlphttp_exporters_resolve_and_their_errors_name_the_field() {
+        let with = |settings: &str| {
+            MINIMAL
+                .replace("  null:", &format!("  otlphttp/b:\n{settings}"))
+                .replace("exporters: [null]", "exporters: [otlphttp/b]")
+        };
+        let config = resolve_text(&with(
+            "    endpoint: http://collector:4318\n    encoding: json",
+        ))
+        .unwrap();
+        let Exporter::OtlpHttp(settings) = &config.exporters["otlphttp/b"].kind else {
+            panic!("{:?}", config.exporters["otlphttp/b"]);
+        };
+        assert_eq!(settings.endpoint.as_deref(), Some("http://collector:4318"));
+        assert_eq!(
+            settings.signal_url(Signal::Logs).as_deref(),
+            Some("http://collector:4318/v1/logs")
+        );
+
+        assert_eq!(
+            error(&with("    endpoint: collector:4318")),
+            "exporters.otlphttp/b.endpoint: `collector:4318`: scheme `collector` is not http"
+        );
+        assert_eq!(
+            error(&with(
+                "    endpoint: http://c\n    headers: {Content-Encoding: br}"
+            )),
+            "exporters.otlphttp/b.headers.Content-Encoding: \
+             set by the exporter from `encoding` and `compression`"
+        );
+        assert!(
+            error(&with("    endpoint: http://c\n    compression: lz4"))
+                .starts_with("exporters.otlphttp/b.compression: unknown variant `lz4`")
+        );
+        assert_eq!(
+            error(&with("    traces_endpoint: http://jaeger:4318/v1/traces")),
+            "exporters.otlphttp/b: pipeline `logs` sends it logs, but it has no endpoint \
+             for them: set `endpoint` or `logs_endpoint`"
+        );
+        resolve_text(&with(
+            "    logs_endpoint: http://vl:9428/insert/opentelemetry/v1/logs",
+        ))
+        .unwrap();
     }
 }

@@ -16,6 +16,10 @@ pub struct Service {
     /// Plugins dropped into a directory rather than named as processors.
     #[serde(default)]
     pub plugins: PluginDirectory,
+    /// Extension ids to start, e.g. `[file_storage]`; an extension defined
+    /// under `extensions` but not listed here is not started.
+    #[serde(default)]
+    pub extensions: Vec<String>,
 }
 
 /// The plugin directory: every `*.wasm` file in it joins the end of every

@@ -48,10 +48,15 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     let mut exporters = IndexMap::new();
     let mut exporter_threads = Vec::new();
     for (id, settings) in &config.exporters {
-        let (handle, thread) = exporter::spawn(id, settings, metrics.clone())
-            .with_context(|| format!("starting exporter {id}"))?;
+        let (handle, threads) = exporter::spawn(
+            id,
+            settings,
+            metrics.clone(),
+            &tokio::runtime::Handle::current(),
+        )
+        .with_context(|| format!("starting exporter {id}"))?;
         exporters.insert(id.clone(), handle);
-        exporter_threads.push(thread);
+        exporter_threads.extend(threads);
     }
 
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());

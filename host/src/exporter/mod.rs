@@ -1,13 +1,19 @@
 //! Exporters: where records leave weir. One module per destination; this
-//! file runs each configured exporter on a thread of its own, fed by a
-//! bounded queue, and settles each job's acknowledgements with the result.
+//! file starts each configured exporter behind its queue (`queue/`: in
+//! memory, or durable on disk), which settles each job's acknowledgements.
 //!
 //! A full exporter queue blocks the pipeline workers that feed it, which
 //! fills the pipeline's queue, which makes the receivers answer "retry
 //! later": back-pressure reaches the sender instead of memory growing.
 
 mod debug;
+mod error;
 mod file;
+mod otlphttp;
+mod queue;
+
+pub use error::ExportError;
+pub use otlphttp::OtlpHttpExporter;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -15,10 +21,7 @@ use std::thread::JoinHandle;
 use crate::config;
 use crate::otlp::Batch;
 use crate::pipeline::Ack;
-use crate::telemetry::metrics::{ExporterLabels, Metrics};
-
-/// How many jobs may wait for one exporter.
-const QUEUE_JOBS: usize = 64;
+use crate::telemetry::metrics::Metrics;
 
 /// A batch for one exporter, with the acknowledgements it settles.
 #[derive(Debug)]
@@ -58,17 +61,21 @@ impl ExporterHandle {
 enum Sink {
     File(file::FileSink),
     Debug(debug::DebugSink),
+    OtlpHttp(otlphttp::OtlpHttpSink),
     Null,
 }
 
 impl Sink {
-    fn export(&mut self, batch: &Batch) -> Result<(), String> {
+    fn export(&mut self, batch: &Batch) -> Result<(), ExportError> {
         match self {
-            Sink::File(sink) => sink.export(batch),
+            // A local disk that fails to write is not expected to heal by
+            // itself soon, but it may (a full disk being cleared): retry.
+            Sink::File(sink) => sink.export(batch).map_err(ExportError::retryable),
             Sink::Debug(sink) => {
                 sink.export(batch);
                 Ok(())
             }
+            Sink::OtlpHttp(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
     }
@@ -80,50 +87,27 @@ impl Sink {
     }
 }
 
-/// Starts exporter `id`; returns its handle and the thread to join after
-/// closing it.
+/// Starts exporter `id` with its queue; returns its handle and the
+/// threads to join after closing it.
 pub fn spawn(
     id: &str,
-    settings: &config::Exporter,
+    spec: &config::ExporterSpec,
     metrics: Arc<Metrics>,
-) -> anyhow::Result<(ExporterHandle, JoinHandle<()>)> {
-    let mut sink = match settings {
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<(ExporterHandle, Vec<JoinHandle<()>>)> {
+    let sink = match &spec.kind {
         config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
         config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
+        config::Exporter::OtlpHttp(s) => {
+            Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
+        }
         config::Exporter::Null(_) => Sink::Null,
     };
-    let (tx, rx) = async_channel::bounded::<ExportJob>(QUEUE_JOBS);
+    let (tx, rx) = async_channel::bounded::<ExportJob>(spec.base.sending_queue.queue_size);
     let id: Arc<str> = Arc::from(id);
-    let name = id.clone();
-    let thread = std::thread::Builder::new()
-        .name(format!("exporter-{id}"))
-        .spawn(move || {
-            while let Ok(job) = rx.recv_blocking() {
-                let labels = ExporterLabels {
-                    exporter: name.to_string(),
-                    signal: job.batch.signal().as_str(),
-                };
-                let records = job.batch.len() as u64;
-                match sink.export(&job.batch) {
-                    Ok(()) => {
-                        metrics
-                            .exported_records
-                            .get_or_create(&labels)
-                            .inc_by(records);
-                    }
-                    Err(reason) => {
-                        metrics
-                            .export_failed_records
-                            .get_or_create(&labels)
-                            .inc_by(records);
-                        tracing::error!(exporter = %name, %reason, records, "export failed");
-                        for ack in &job.acks {
-                            ack.fail(format!("exporter {name}: {reason}"));
-                        }
-                    }
-                }
-            }
-            sink.flush();
-        })?;
-    Ok((ExporterHandle { id, tx }, thread))
+    let threads = match &spec.storage {
+        Some(storage) => queue::start_durable(id.clone(), sink, spec, storage, rx, metrics)?,
+        None => queue::start_memory(id.clone(), sink, rx, metrics)?,
+    };
+    Ok((ExporterHandle { id, tx }, threads))
 }

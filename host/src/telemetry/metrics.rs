@@ -41,6 +41,13 @@ pub struct ExporterLabels {
     pub signal: &'static str,
 }
 
+/// Labels of an exporter's queue.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    /// Exporter id.
+    pub exporter: String,
+}
+
 /// Labels of a plugin's counts.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PluginLabels {
@@ -104,6 +111,21 @@ pub struct Metrics {
     pub exported_records: Family<ExporterLabels, Counter>,
     /// Records exporters failed to deliver.
     pub export_failed_records: Family<ExporterLabels, Counter>,
+    /// Failed exports that will be tried again.
+    pub export_retries: Family<ExporterLabels, Counter>,
+    /// Records a durable queue refused because it was full.
+    pub queue_refused_records: Family<ExporterLabels, Counter>,
+    /// Records waiting in a durable queue.
+    pub queue_records: Family<QueueLabels, Gauge>,
+    /// Bytes of a durable queue's log on disk.
+    pub queue_bytes: Family<QueueLabels, Gauge>,
+    /// Records found undelivered in a durable queue at start (delivered
+    /// then; some may have been delivered before the restart).
+    pub queue_recovered_records: Family<QueueLabels, Counter>,
+    /// Damaged stretches cut from a durable queue's log.
+    pub queue_damaged: Family<QueueLabels, Counter>,
+    /// Bytes discarded with them.
+    pub queue_damaged_bytes: Family<QueueLabels, Counter>,
     /// Records plugins kept, per plugin.
     pub plugin_kept_records: Family<PluginLabels, Counter>,
     /// Records plugins sent to routes, per plugin.
@@ -141,6 +163,13 @@ impl Metrics {
             refused_requests: Family::default(),
             exported_records: Family::default(),
             export_failed_records: Family::default(),
+            export_retries: Family::default(),
+            queue_refused_records: Family::default(),
+            queue_records: Family::default(),
+            queue_bytes: Family::default(),
+            queue_recovered_records: Family::default(),
+            queue_damaged: Family::default(),
+            queue_damaged_bytes: Family::default(),
             plugin_kept_records: Family::default(),
             plugin_routed_records: Family::default(),
             plugin_dropped_records: Family::default(),
@@ -172,6 +201,41 @@ impl Metrics {
             "exporter_send_failed_records",
             "Records exporters could not deliver",
             m.export_failed_records.clone(),
+        );
+        registry.register(
+            "exporter_retries",
+            "Failed exports that will be tried again",
+            m.export_retries.clone(),
+        );
+        registry.register(
+            "exporter_queue_refused_records",
+            "Records a durable queue refused because it was full",
+            m.queue_refused_records.clone(),
+        );
+        registry.register(
+            "exporter_queue_records",
+            "Records waiting in an exporter's durable queue",
+            m.queue_records.clone(),
+        );
+        registry.register(
+            "exporter_queue_bytes",
+            "Bytes of an exporter's durable queue on disk",
+            m.queue_bytes.clone(),
+        );
+        registry.register(
+            "exporter_queue_recovered_records",
+            "Records found undelivered in a durable queue at start",
+            m.queue_recovered_records.clone(),
+        );
+        registry.register(
+            "exporter_queue_damaged",
+            "Damaged stretches cut from a durable queue's log",
+            m.queue_damaged.clone(),
+        );
+        registry.register(
+            "exporter_queue_damaged_bytes",
+            "Bytes discarded from a durable queue's log as damaged",
+            m.queue_damaged_bytes.clone(),
         );
         registry.register(
             "plugin_kept_records",

@@ -1,0 +1,13 @@
+//! The queue in front of each exporter: in memory (a bounded channel the
+//! exporter's thread takes batches from), or durable (a bounded log on
+//! disk that acknowledges batches once written and delivers them with
+//! retries). See `config::SendingQueue` for what each promises.
+
+mod backoff;
+mod durable;
+mod frame;
+mod log;
+mod memory;
+
+pub(super) use durable::start as start_durable;
+pub(super) use memory::start as start_memory;

@@ -1,21 +1,31 @@
 //! weir: a telemetry stream processor for OpenTelemetry data, extended with
 //! WebAssembly components.
 //!
-//! The crate is laid out like the data flow: [`otlp`] is the data model,
-//! [`config`] reads the configuration file, [`plugin`] runs WebAssembly
-//! plugins over batches, [`reload`] keeps the pipelines' plugins in step
-//! with the files on disk, and [`cli`] is the command line that drives
-//! them.
+//! The crate is laid out like the data flow: `receiver` takes OTLP in
+//! over gRPC and HTTP; `pipeline` batches it and runs each pipeline's
+//! plugin chain with [`plugin`], which runs WebAssembly plugins over
+//! batches of [`otlp`] data; `exporter` writes the result out;
+//! `reload` keeps the chains' plugins in step with the files on disk.
+//! `config` reads and resolves the configuration file, `daemon` wires
+//! all of it together for `weir run`, `telemetry` serves weir's own
+//! metrics, health and plugin status, `loadgen` is `weir gen`, and
+//! [`cli`] is the command line that drives them.
+//!
+//! Only [`cli::main`], [`otlp`] and [`plugin`] are used from outside the
+//! crate (by `main.rs` and the integration tests and benchmarks). The
+//! other modules are crate-private so that the compiler finds what nothing
+//! uses; `config`, `pipeline` and `exporter` stay public until the unused
+//! items that surfaces in them are gone.
 
 mod allocator;
 pub mod cli;
 pub mod config;
-pub mod daemon;
+pub(crate) mod daemon;
 pub mod exporter;
-pub mod loadgen;
+pub(crate) mod loadgen;
 pub mod otlp;
 pub mod pipeline;
 pub mod plugin;
-pub mod receiver;
-pub mod reload;
-pub mod telemetry;
+pub(crate) mod receiver;
+pub(crate) mod reload;
+pub(crate) mod telemetry;

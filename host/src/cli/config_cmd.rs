@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::config;
 use crate::plugin::Runtime;
-use crate::reload::{Origin, check_plugins};
+use crate::reload::{Origin, validate_plugins};
 
 /// Arguments of `weir validate`.
 #[derive(Debug, clap::Args)]
@@ -53,25 +53,25 @@ pub(crate) fn validate(
     if args.skip_plugins {
         return Ok(ExitCode::SUCCESS);
     }
-    let checks = check_plugins(&config, &runtime()?)?;
+    let verdicts = validate_plugins(&config, &runtime()?)?;
     let mut failed = 0;
-    for check in &checks {
-        let place = match check.origin {
+    for verdict in &verdicts {
+        let place = match verdict.origin {
             Origin::Config => "",
             Origin::Directory => " (plugin directory: every pipeline, after the processors)",
         };
-        match &check.result {
+        match &verdict.result {
             Ok((name, version, hash)) => println!(
                 "  plugin {}{place}: ok, {name} {version}, sha256 {}",
-                check.id,
+                verdict.id,
                 &hash[..12]
             ),
             Err(error) => {
                 failed += 1;
                 println!(
                     "  plugin {}{place}: FAILED ({}): {error}",
-                    check.id,
-                    check.path.display()
+                    verdict.id,
+                    verdict.path.display()
                 );
             }
         }
@@ -79,7 +79,7 @@ pub(crate) fn validate(
     if failed > 0 {
         anyhow::bail!(
             "{failed} of {} plugins cannot serve; `weir run` would not start",
-            checks.len()
+            verdicts.len()
         );
     }
     Ok(ExitCode::SUCCESS)

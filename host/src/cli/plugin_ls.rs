@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::reload::PluginsStatus;
+use crate::reload::{PluginState, PluginsStatus};
 
 /// Arguments of `weir plugin ls`.
 #[derive(Debug, clap::Args)]
@@ -41,7 +41,10 @@ pub(crate) fn run(args: &LsArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", table(&status));
     }
-    let failing = status.plugins.iter().any(|p| p.state != "serving");
+    let failing = status
+        .plugins
+        .iter()
+        .any(|p| p.state != PluginState::Serving);
     Ok(if failing {
         ExitCode::FAILURE
     } else {
@@ -72,7 +75,7 @@ fn table(status: &PluginsStatus) -> String {
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         rows.push([
             p.id.clone(),
-            p.state.clone(),
+            p.state.to_string(),
             or_dash(s.map(|s| s.name.clone())),
             or_dash(s.map(|s| s.version.clone())),
             or_dash(s.map(|s| s.content_hash.chars().take(12).collect())),
@@ -131,7 +134,7 @@ mod tests {
                 id: "dir/10-filter".into(),
                 origin: Origin::Directory,
                 file: "/srv/plugins/10-filter.wasm".into(),
-                state: "failed".into(),
+                state: PluginState::Failed,
                 pipelines: vec!["logs".into()],
                 serving: None,
                 reloads: 0,
@@ -170,7 +173,7 @@ mod tests {
             id: id.into(),
             origin: Origin::Directory,
             file: format!("/srv/plugins/{id}.wasm"),
-            state: "serving".into(),
+            state: PluginState::Serving,
             pipelines: vec!["logs".into()],
             serving: Some(serving(latency)),
             reloads: 1,

@@ -2,25 +2,32 @@
 //! while data flows.
 //!
 //! ```text
-//! file events ─▶ watch (debounce) ─▶ manager.reconcile ─▶ load, check, instantiate ─▶ publish plans ─▶ workers adopt between batches
+//! file events ─▶ watch (debounce) ─▶ manager.reconcile ─▶ load (compile, check, instantiate) ─▶ publish chains ─▶ workers adopt between batches
 //! ```
 //!
 //! [`wanted`] says which plugins belong where (configuration file, then
 //! the plugin directory in file-name order, each with its sidecar
-//! configuration); the [`PluginManager`] loads new and changed files off
-//! the hot path and publishes each pipeline's chain as a
-//! [`ChainPlan`](crate::pipeline::ChainPlan); [`watch`] runs it on file
-//! events; [`status`] is what `GET /plugins` and `weir plugin ls` show.
+//! configuration); the [`PluginManager`] ([`manager`]) reconciles that
+//! with what serves, has new and changed files loaded off the hot path
+//! ([`load`], with [`incomplete`] telling a file still being written from
+//! a broken one), and publishes each pipeline's chain as a
+//! [`ChainPlan`](crate::pipeline::ChainPlan) ([`publish`]); [`watch`] runs
+//! it on file events on a thread of its own. [`status`] is what
+//! `GET /plugins` and `weir plugin ls` show, written by [`rows`].
+//! [`validate`] is `weir validate`'s use of the same pieces: every plugin
+//! loaded and started once, nothing served.
 
-mod check;
 mod incomplete;
+mod load;
 mod manager;
-pub mod status;
+mod publish;
+mod rows;
+pub(crate) mod status;
+mod validate;
 mod wanted;
 mod watch;
 
-pub use check::{PluginCheck, check_plugins};
-pub use manager::{PluginManager, REMOVAL_GRACE, SETTLE};
-pub use status::{PluginsStatus, StatusBoard};
-pub use wanted::Origin;
-pub use watch::Watching;
+pub(crate) use manager::PluginManager;
+pub(crate) use status::{PluginState, PluginsStatus, StatusBoard};
+pub(crate) use validate::validate_plugins;
+pub(crate) use wanted::Origin;

@@ -30,9 +30,8 @@ pub struct PluginStatus {
     pub origin: Origin,
     /// The plugin file.
     pub file: String,
-    /// `serving` (a version is loaded and in the chains) or `failed`
-    /// (no version could be loaded yet).
-    pub state: String,
+    /// Whether a version serves.
+    pub state: PluginState,
     /// Pipelines whose chain holds it.
     pub pipelines: Vec<String>,
     /// The serving version, if any.
@@ -42,6 +41,33 @@ pub struct PluginStatus {
     pub reloads: u64,
     /// The most recent reload that failed, unless a later one succeeded.
     pub last_failure: Option<ReloadFailure>,
+}
+
+/// Whether a plugin has a version in the chains, as `GET /plugins` and
+/// `weir plugin ls` spell it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginState {
+    /// `serving`: a version is loaded and in the chains.
+    Serving,
+    /// `failed`: no version could be loaded yet.
+    Failed,
+}
+
+impl PluginState {
+    /// The name `GET /plugins` and `weir plugin ls` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginState::Serving => "serving",
+            PluginState::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for PluginState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The version that serves.
@@ -134,6 +160,29 @@ impl StatusBoard {
                     status
                 })
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `GET /plugins` and `weir plugin ls` spelled the state as a string
+    /// before it was an enum; the spelling is what clients read.
+    #[test]
+    fn the_state_keeps_its_spelling() {
+        for (state, name) in [
+            (PluginState::Serving, "serving"),
+            (PluginState::Failed, "failed"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&state).unwrap(),
+                format!("\"{name}\"")
+            );
+            assert_eq!(state.to_string(), name);
+            let parsed: PluginState = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+            assert_eq!(parsed, state);
         }
     }
 }

@@ -1,23 +1,32 @@
-//! Trying every plugin a configuration asks for without serving anything:
-//! what `weir validate` does, so that a missing file, a plugin built for
-//! another world or a configuration its `init` refuses is found before a
-//! deploy rather than by a daemon that will not start.
+//! The plugin half of `weir validate`: every plugin a configuration asks
+//! for, loaded and started once without serving anything, so that a
+//! missing file, a plugin built for another world or a configuration its
+//! `init` refuses is found before a deploy rather than by a daemon that
+//! will not start.
+//!
+//! It lives with hot reload because it asks the same questions the same
+//! way: [`wanted`](super::wanted) says which plugins, from where and with
+//! which configuration, and each is instantiated with the options
+//! `weir run` would give it. `cli/config_cmd.rs` prints the verdicts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::plugin::Runtime;
 
-use super::manager::instance_options;
+use super::load::instance_options;
 use super::wanted::{Origin, wanted};
 
 /// One plugin's verdict.
 #[derive(Debug)]
-pub struct PluginCheck {
+pub struct PluginVerdict {
     /// Processor id (`wasm/…` or `dir/…`).
     pub id: String,
     /// Where its place and settings come from.
     pub origin: Origin,
     /// Its file.
-    pub path: std::path::PathBuf,
+    pub path: PathBuf,
     /// The plugin's name and version and the file's SHA-256, or why it
     /// cannot serve.
     pub result: Result<(String, String, String), String>,
@@ -26,10 +35,10 @@ pub struct PluginCheck {
 /// Loads each plugin `config` names or its plugin directory holds and
 /// starts one instance with its configuration and limits, as `weir run`
 /// would, in chain order.
-pub fn check_plugins(
+pub fn validate_plugins(
     config: &Config,
     runtime: &Runtime,
-) -> crate::config::Result<Vec<PluginCheck>> {
+) -> crate::config::Result<Vec<PluginVerdict>> {
     let wanted = wanted(config)?;
     Ok(wanted
         .plugins
@@ -37,7 +46,7 @@ pub fn check_plugins(
         .map(|plugin| {
             let result = (|| {
                 let config = plugin.config.clone()?;
-                let loaded = std::sync::Arc::new(
+                let loaded = Arc::new(
                     runtime
                         .load(&plugin.settings.path)
                         .map_err(|e| format!("{e:#}"))?,
@@ -51,7 +60,7 @@ pub fn check_plugins(
                     loaded.content_hash().to_string(),
                 ))
             })();
-            PluginCheck {
+            PluginVerdict {
                 id: plugin.id.clone(),
                 origin: plugin.origin,
                 path: plugin.settings.path.clone(),

@@ -60,8 +60,13 @@
 //! weir_guest::export_plugin!(DropHealthChecks);
 //! ```
 //!
-//! Build with `cargo build --target wasm32-wasip2 --release` (a `cdylib`
-//! crate) and check the result with `weir plugin check`.
+//! Build it as a `cdylib` crate with
+//! `cargo build --profile plugin --target wasm32-wasip2`, which writes
+//! `target/wasm32-wasip2/plugin/<crate>.wasm`, and check the result with
+//! `weir plugin check`. The `plugin` profile is the one weir's workspace
+//! defines (release with full LTO, one codegen unit, stripped: small and
+//! fast); a plugin built in its own workspace copies that
+//! `[profile.plugin]` section into its `Cargo.toml`.
 //!
 //! **Speed.** Every call across the boundary costs tens of nanoseconds.
 //! Prefer the column accessors ([`Batch::severity_numbers`],

@@ -1,7 +1,11 @@
 //! The data model: OpenTelemetry's OTLP types and weir's batch around them.
 //!
-//! Everything else in weir imports OTLP types from here, never from
-//! `opentelemetry-proto` directly, so that the crate is named in one place.
+//! Everything else in weir takes the OTLP messages from here rather than
+//! from `opentelemetry-proto`. The gRPC service stubs (the clients and
+//! servers `opentelemetry-proto` generates) are not re-exported here yet,
+//! and are still imported from it directly where a client or server is
+//! built.
+//!
 //! A [`Batch`] is one OTLP export request of one signal; plugins see it
 //! through the accessors in [`batch`], and outcomes carve it up with
 //! [`Batch::retain`] and [`Batch::extract`].

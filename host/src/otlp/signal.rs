@@ -1,5 +1,5 @@
 //! The three OpenTelemetry signals, as weir names them everywhere
-//! (configuration, metrics labels, Kafka topics, plugin API).
+//! (configuration, metrics labels, plugin API).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,7 +1,9 @@
 //! Counters for one plugin: batches, records in and out, failures by kind,
 //! restarts and time spent in the guest. Updated once per batch with
 //! relaxed atomics, so counting costs nothing measurable; read as a
-//! [`StatsSnapshot`] by whoever reports them (metrics, status, CLI).
+//! [`StatsSnapshot`] for the plugin status (`GET /plugins`, and so
+//! `weir plugin ls`). The Prometheus metrics about plugins are counted
+//! separately, by the pipeline, from each call's result.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 

@@ -25,7 +25,7 @@ pub struct Health {
     pub plugins: StatusBoard,
 }
 
-/// The router serving `/metrics`, `/healthz`, `/readyz`.
+/// The router serving `/metrics`, `/healthz`, `/readyz` and `/plugins`.
 pub fn router(health: Arc<Health>) -> axum::Router {
     axum::Router::new()
         .route("/metrics", get(metrics))

@@ -154,36 +154,67 @@ fn raw_grpc(python: &str, target: &str, body: &str, gzip: bool) -> (String, Stri
     )
 }
 
+/// The count of gRPC refusals for `reason` in weir's `/metrics`.
+fn grpc_refusals(daemon: &Daemon, reason: &str) -> Option<f64> {
+    daemon.metric(&format!(
+        r#"weir_receiver_refused_requests_total{{receiver="otlp",transport="grpc",reason="{reason}"}}"#
+    ))
+}
+
+/// Sends 10 records of each signal with the SDK after bad input, stops
+/// the daemon and checks that the logs arrived.
+fn good_request_is_served_after(python: &str, mut daemon: Daemon, run_id: &str) {
+    let ok = send(python, "grpc", &daemon.grpc, run_id);
+    assert_eq!(ok["logs"], 10);
+    assert!(daemon.stop().success(), "log:\n{}", daemon.log());
+    let logs = daemon.requests(Signal::Logs);
+    assert_eq!(
+        records_of(&logs, run_id, ("resourceLogs", "scopeLogs", "logRecords")).len(),
+        10
+    );
+}
+
 #[test]
-fn grpc_refuses_malformed_and_oversize_requests_and_keeps_serving() {
+fn grpc_refuses_malformed_requests_and_keeps_serving() {
     let python = python();
-    let mut daemon = Daemon::with_file_exporter();
+    let daemon = Daemon::with_file_exporter();
     let target = daemon.grpc.trim_start_matches("http://").to_string();
 
     let (code, details) = raw_grpc(&python, &target, "0affff01", false);
     assert_eq!(code, "INVALID_ARGUMENT", "{details}");
     assert!(details.contains("failed to decode"), "{details}");
+    assert_eq!(grpc_refusals(&daemon, "malformed"), Some(1.0));
 
-    // 5 MiB against the default 4 MiB limit, plain and as a gzip bomb.
+    good_request_is_served_after(&python, daemon, "after-bad-input");
+}
+
+/// Issue 14: a gRPC message over `max_recv_msg_size_mib` was answered
+/// `OUT_OF_RANGE` (tonic's choice), which the OTLP specification lists as
+/// retryable, so every client retried a request that can never succeed.
+/// It is `RESOURCE_EXHAUSTED`, which without `RetryInfo` is not retryable
+/// (as grpc-go answers), sent plain or as a gzip bomb.
+#[test]
+fn an_oversize_grpc_message_is_resource_exhausted_not_out_of_range() {
+    let python = python();
+    let daemon = Daemon::from_config(
+        tempfile::tempdir().unwrap(),
+        "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{grpc_port}\n\
+         \x20       max_recv_msg_size_mib: 4\n\
+         exporters:\n  file:\n    path: {data}\n\
+         service:\n  telemetry:\n    address: 127.0.0.1:{telemetry_port}\n  pipelines:\n\
+         \x20   logs:\n      receivers: [otlp]\n      exporters: [file]\n\
+         \x20   metrics:\n      receivers: [otlp]\n      exporters: [file]\n\
+         \x20   traces:\n      receivers: [otlp]\n      exporters: [file]\n",
+    );
+    let target = daemon.grpc.trim_start_matches("http://").to_string();
+
+    // 5 MiB against the 4 MiB limit, plain and as a gzip bomb.
     for gzip in [false, true] {
         let (code, details) = raw_grpc(&python, &target, "zeros:5242880", gzip);
-        assert!(
-            code == "OUT_OF_RANGE" || code == "RESOURCE_EXHAUSTED",
-            "gzip={gzip}: {code} {details}"
-        );
+        assert_eq!(code, "RESOURCE_EXHAUSTED", "gzip={gzip}: {details}");
+        assert!(details.contains("4194304 bytes"), "gzip={gzip}: {details}");
     }
+    assert_eq!(grpc_refusals(&daemon, "too_large"), Some(2.0));
 
-    let ok = send(&python, "grpc", &daemon.grpc, "after-bad-input");
-    assert_eq!(ok["logs"], 10);
-    assert!(daemon.stop().success());
-    let logs = daemon.requests(Signal::Logs);
-    assert_eq!(
-        records_of(
-            &logs,
-            "after-bad-input",
-            ("resourceLogs", "scopeLogs", "logRecords")
-        )
-        .len(),
-        10
-    );
+    good_request_is_served_after(&python, daemon, "after-oversize");
 }

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use crate::receiver::{OtlpGrpc, OtlpHttp, OtlpProtocols, OtlpReceiver};
 pub use components::{
-    BatchProcessor, DebugExporter, FileExporter, NullExporter, OnFailure, OtlpGrpc, OtlpHttp,
-    OtlpProtocols, OtlpReceiver, Verbosity, WasmProcessor,
+    BatchProcessor, DebugExporter, FileExporter, NullExporter, OnFailure, Verbosity, WasmProcessor,
 };
 pub use exporter_base::{ExporterBase, FileStorage, RetryOnFailure, SendingQueue};
 pub use plugin_dir::{DroppedIn, dropped_in_settings, scan_plugin_directory};

@@ -15,11 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::exporter;
-use crate::otlp::Signal;
-use crate::pipeline::{Pipeline, PipelineInput};
+use crate::pipeline::Pipeline;
 use crate::plugin::Runtime;
-use crate::receiver::otlp::grpc::GrpcReceiver;
-use crate::receiver::otlp::http::{self, HttpState};
+use crate::receiver::{self, SignalInputs};
 use crate::reload::{PluginManager, StatusBoard};
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::server::{self as telemetry_server, Health};
@@ -82,80 +80,21 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     let watching = plugins.watch()?;
 
     // Which pipelines each receiver feeds, per signal.
-    let mut feeds: HashMap<&str, HashMap<Signal, Vec<PipelineInput>>> = HashMap::new();
+    let mut feeds: HashMap<&str, SignalInputs> = HashMap::new();
     for (receivers, pipeline) in &pipelines {
         for r in receivers {
             feeds
                 .entry(r.as_str())
                 .or_default()
-                .entry(pipeline.signal)
-                .or_default()
-                .push(pipeline.input());
+                .add(pipeline.signal, pipeline.input());
         }
     }
 
     let stop = CancellationToken::new();
     let mut servers = Vec::new();
-    for (id, otlp) in &config.receivers {
-        let mut feed = feeds.remove(id.as_str()).unwrap_or_default();
-        let mut take = |s: Signal| feed.remove(&s).unwrap_or_default();
-        let (logs, metrics_in, traces) = (
-            take(Signal::Logs),
-            take(Signal::Metrics),
-            take(Signal::Traces),
-        );
-        if let Some(grpc) = &otlp.protocols.grpc {
-            let listener = bind(&grpc.endpoint, &format!("receivers.{id}.protocols.grpc")).await?;
-            let receiver = GrpcReceiver {
-                receiver: id.clone(),
-                logs: logs.clone(),
-                metrics: metrics_in.clone(),
-                traces: traces.clone(),
-                counters: metrics.clone(),
-            };
-            let (l, m, t) = receiver.services((grpc.max_recv_msg_size_mib << 20) as usize);
-            let stop = stop.clone();
-            tracing::info!(receiver = %id, endpoint = %grpc.endpoint, "OTLP/gRPC listening");
-            servers.push(tokio::spawn(async move {
-                tonic::transport::Server::builder()
-                    .layer(tower::util::MapResponseLayer::new(
-                        crate::receiver::otlp::grpc::invalid_argument_for_decode_errors,
-                    ))
-                    .add_service(l)
-                    .add_service(m)
-                    .add_service(t)
-                    .serve_with_incoming_shutdown(
-                        tokio_stream_incoming(listener),
-                        stop.cancelled_owned(),
-                    )
-                    .await
-                    .map_err(anyhow::Error::from)
-            }));
-        }
-        if let Some(http_cfg) = &otlp.protocols.http {
-            let listener = bind(
-                &http_cfg.endpoint,
-                &format!("receivers.{id}.protocols.http"),
-            )
-            .await?;
-            let state = Arc::new(HttpState {
-                receiver: id.clone(),
-                max_body: http_cfg.max_request_body_size,
-                logs,
-                metrics: metrics_in,
-                traces,
-                counters: metrics.clone(),
-            });
-            let app = http::router(state);
-            let stop = stop.clone();
-            tracing::info!(receiver = %id, endpoint = %http_cfg.endpoint, "OTLP/HTTP listening");
-            servers.push(tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await
-                    .map_err(anyhow::Error::from)
-            }));
-        }
+    for (id, settings) in &config.receivers {
+        let inputs = feeds.remove(id.as_str()).unwrap_or_default();
+        servers.extend(receiver::start(id, settings, inputs, metrics.clone(), stop.clone()).await?);
     }
     drop(feeds);
 
@@ -195,10 +134,6 @@ async fn bind(endpoint: &str, what: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(endpoint)
         .await
         .with_context(|| format!("{what}: cannot listen on {endpoint}"))
-}
-
-fn tokio_stream_incoming(listener: TcpListener) -> tokio_stream::wrappers::TcpListenerStream {
-    tokio_stream::wrappers::TcpListenerStream::new(listener)
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).

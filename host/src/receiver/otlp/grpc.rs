@@ -1,18 +1,26 @@
 //! OTLP/gRPC: the `LogsService`, `MetricsService` and `TraceService`
 //! export calls, with gzip and zstd request compression and a limit on the
-//! decoded message size. Answers `UNAVAILABLE` when overloaded or when an
-//! exporter failed (both retryable, as OTLP clients expect), and
-//! `INVALID_ARGUMENT` for what tonic cannot decode.
+//! decoded message size. Each call's message becomes a batch for the
+//! receiver's [`Intake`]; its refusals become gRPC codes:
+//! `UNAVAILABLE` when overloaded or when an exporter failed (both
+//! retryable, as OTLP clients expect), `UNIMPLEMENTED` for a signal the
+//! receiver feeds no pipeline of.
+//!
+//! tonic decodes a message before the service sees it, and answers what it
+//! cannot decode itself, with codes that mislead an OTLP client; a layer
+//! on the way out ([`otlp_codes_for_decode_errors`]) corrects them and
+//! counts those refusals with the others.
 
+use std::future::Future;
 use std::sync::Arc;
 
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
-use super::submit::{SubmitError, submit};
-use crate::otlp::{Batch, Signal};
-use crate::pipeline::PipelineInput;
-use crate::telemetry::metrics::{Metrics, ReceiverLabels, RefusedLabels};
+use crate::otlp::Signal;
+use crate::receiver::{Intake, Refusal, RefusalKind};
 
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -27,105 +35,77 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     trace_service_server::{TraceService, TraceServiceServer},
 };
 
-/// One gRPC receiver's services.
+/// Serves OTLP/gRPC on `listener` until `shutdown` is cancelled, then lets
+/// in-flight calls finish.
+pub(super) fn serve(
+    listener: TcpListener,
+    intake: Arc<Intake>,
+    max_message: usize,
+    shutdown: CancellationToken,
+) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
+    let receiver = GrpcReceiver {
+        intake: intake.clone(),
+    };
+    macro_rules! configure {
+        ($server:expr) => {
+            $server
+                .max_decoding_message_size(max_message)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .send_compressed(CompressionEncoding::Gzip)
+        };
+    }
+    let logs = configure!(LogsServiceServer::new(receiver.clone()));
+    let metrics = configure!(MetricsServiceServer::new(receiver.clone()));
+    let traces = configure!(TraceServiceServer::new(receiver));
+    async move {
+        tonic::transport::Server::builder()
+            .layer(tower::util::MapResponseLayer::new(
+                move |response: http::Response<tonic::body::Body>| {
+                    otlp_codes_for_decode_errors(&intake, response)
+                },
+            ))
+            .add_service(logs)
+            .add_service(metrics)
+            .add_service(traces)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                shutdown.cancelled_owned(),
+            )
+            .await
+            .map_err(anyhow::Error::from)
+    }
+}
+
+/// The three export services of one receiver.
 #[derive(Clone)]
-pub struct GrpcReceiver {
-    /// The receiver id.
-    pub receiver: String,
-    /// Pipelines per signal.
-    pub logs: Vec<PipelineInput>,
-    /// Pipelines per signal.
-    pub metrics: Vec<PipelineInput>,
-    /// Pipelines per signal.
-    pub traces: Vec<PipelineInput>,
-    /// Counters.
-    pub counters: Arc<Metrics>,
+struct GrpcReceiver {
+    intake: Arc<Intake>,
 }
 
 impl GrpcReceiver {
-    async fn accept(&self, signal: Signal, batch: Batch) -> Result<(), Status> {
-        let records = batch.len();
-        let result = self.submit(signal, batch).await;
-        match &result {
-            Ok(()) => {
-                self.counters
-                    .received_records
-                    .get_or_create(&ReceiverLabels {
-                        receiver: self.receiver.clone(),
-                        transport: "grpc",
-                        signal: signal.as_str(),
-                    })
-                    .inc_by(records as u64);
-            }
-            Err((reason, _)) => {
-                self.counters
-                    .refused_requests
-                    .get_or_create(&RefusedLabels {
-                        receiver: self.receiver.clone(),
-                        transport: "grpc",
-                        reason,
-                    })
-                    .inc();
-            }
-        }
-        result.map_err(|(_, status)| status)
+    async fn accept(&self, signal: Signal, batch: crate::otlp::Batch) -> Result<(), Status> {
+        self.intake
+            .accept(signal, batch)
+            .await
+            .map(drop)
+            .map_err(status)
     }
+}
 
-    async fn submit(&self, signal: Signal, batch: Batch) -> Result<(), (&'static str, Status)> {
-        if batch.is_empty() {
-            return Ok(());
+/// The gRPC status of a refusal, as the OTLP specification maps them:
+/// only `UNAVAILABLE` (and `RESOURCE_EXHAUSTED` with `RetryInfo`, which
+/// weir never sends) tells the client to retry.
+fn status(refusal: Refusal) -> Status {
+    let code = match refusal.kind {
+        RefusalKind::Malformed | RefusalKind::UnsupportedMediaType => Code::InvalidArgument,
+        RefusalKind::TooLarge => Code::ResourceExhausted,
+        RefusalKind::NoPipeline => Code::Unimplemented,
+        RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {
+            Code::Unavailable
         }
-        let inputs = match signal {
-            Signal::Logs => &self.logs,
-            Signal::Metrics => &self.metrics,
-            Signal::Traces => &self.traces,
-        };
-        if inputs.is_empty() {
-            return Err((
-                "no_pipeline",
-                Status::unimplemented(format!("this receiver feeds no {signal} pipeline")),
-            ));
-        }
-        submit(inputs, batch).await.map_err(|e| match e {
-            SubmitError::Overloaded => (
-                "overloaded",
-                Status::unavailable("weir is overloaded: retry later"),
-            ),
-            SubmitError::ShuttingDown => (
-                "shutting_down",
-                Status::unavailable("weir is shutting down: retry later"),
-            ),
-            SubmitError::ExportFailed(reason) => (
-                "export_failed",
-                Status::unavailable(format!("export failed, retry later: {reason}")),
-            ),
-        })
-    }
-
-    /// The three services, with compression and the message size limit.
-    pub fn services(
-        self,
-        max_message: usize,
-    ) -> (
-        LogsServiceServer<GrpcReceiver>,
-        MetricsServiceServer<GrpcReceiver>,
-        TraceServiceServer<GrpcReceiver>,
-    ) {
-        macro_rules! configure {
-            ($server:expr) => {
-                $server
-                    .max_decoding_message_size(max_message)
-                    .accept_compressed(CompressionEncoding::Gzip)
-                    .accept_compressed(CompressionEncoding::Zstd)
-                    .send_compressed(CompressionEncoding::Gzip)
-            };
-        }
-        (
-            configure!(LogsServiceServer::new(self.clone())),
-            configure!(MetricsServiceServer::new(self.clone())),
-            configure!(TraceServiceServer::new(self)),
-        )
-    }
+    };
+    Status::new(code, refusal.message)
 }
 
 #[tonic::async_trait]
@@ -164,22 +144,172 @@ impl TraceService for GrpcReceiver {
     }
 }
 
-/// Rewrites tonic's answer to an undecodable request, `INTERNAL` ("failed
-/// to decode Protobuf message"), to `INVALID_ARGUMENT`, which is what it
-/// is: the sender's fault, not to be retried (the OTLP specification's
-/// mapping). tonic decodes before the service sees the request, so this is
-/// done on the way out, where the status travels in the response headers.
-pub fn invalid_argument_for_decode_errors<B>(mut response: http::Response<B>) -> http::Response<B> {
+/// Corrects tonic's answers to requests it could not decode, and counts
+/// them as refusals of `intake`'s receiver. tonic answers before the
+/// service sees the request, with the status in the response headers
+/// (a trailers-only response), so this is done there, on the way out:
+///
+/// - "failed to decode Protobuf message" comes as `INTERNAL`; it is
+///   `INVALID_ARGUMENT`: the sender's fault, not to be retried.
+/// - A message over `max_recv_msg_size_mib` comes as `OUT_OF_RANGE`,
+///   which the OTLP specification lists as retryable, so clients would
+///   retry a request that can never succeed. It becomes
+///   `RESOURCE_EXHAUSTED` without `RetryInfo` (not retryable), as grpc-go
+///   answers it.
+/// - A compressed message that inflates past the limit already comes as
+///   `RESOURCE_EXHAUSTED`; it is only counted.
+fn otlp_codes_for_decode_errors<B>(
+    intake: &Intake,
+    mut response: http::Response<B>,
+) -> http::Response<B> {
     let headers = response.headers_mut();
-    let internal = headers.get("grpc-status").is_some_and(|v| v == "13");
-    let decode = headers
-        .get("grpc-message")
-        .and_then(|m| m.to_str().ok())
-        .is_some_and(|m| {
-            m.starts_with("failed%20to%20decode") || m.starts_with("failed to decode")
-        });
-    if internal && decode {
-        headers.insert("grpc-status", http::HeaderValue::from_static("3"));
-    }
+    let Some(code) = headers
+        .get(GRPC_STATUS)
+        .map(|v| Code::from_bytes(v.as_bytes()))
+    else {
+        return response;
+    };
+    let kind = match code {
+        Code::Internal if message_starts_with(headers, "failed to decode") => {
+            headers.insert(GRPC_STATUS, code_header(Code::InvalidArgument));
+            RefusalKind::Malformed
+        }
+        Code::OutOfRange
+            if message_starts_with(headers, "Error, decoded message length too large") =>
+        {
+            headers.insert(GRPC_STATUS, code_header(Code::ResourceExhausted));
+            // Status details could carry a RetryInfo; tonic sends none
+            // here, and none may reach the client.
+            headers.remove(GRPC_STATUS_DETAILS);
+            RefusalKind::TooLarge
+        }
+        Code::ResourceExhausted
+            if message_starts_with(headers, "Error decompressing: size limit") =>
+        {
+            RefusalKind::TooLarge
+        }
+        _ => return response,
+    };
+    let message = headers
+        .get(GRPC_MESSAGE)
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).replace("%20", " "))
+        .unwrap_or_default();
+    intake.refused(&Refusal::new(kind, message));
     response
+}
+
+const GRPC_STATUS: &str = "grpc-status";
+const GRPC_MESSAGE: &str = "grpc-message";
+const GRPC_STATUS_DETAILS: &str = "grpc-status-details-bin";
+
+fn code_header(code: Code) -> http::HeaderValue {
+    http::HeaderValue::from(code as i32)
+}
+
+/// Whether the `grpc-message` header starts with `text`, as sent or
+/// percent-encoded (tonic encodes spaces as `%20`).
+fn message_starts_with(headers: &http::HeaderMap, text: &str) -> bool {
+    headers
+        .get(GRPC_MESSAGE)
+        .and_then(|m| m.to_str().ok())
+        .is_some_and(|m| m.starts_with(text) || m.starts_with(&text.replace(' ', "%20")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receiver::SignalInputs;
+    use crate::telemetry::metrics::{Metrics, RefusedLabels};
+
+    fn intake() -> (Intake, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::new());
+        let intake = Intake::new("otlp", "grpc", SignalInputs::default(), metrics.clone());
+        (intake, metrics)
+    }
+
+    fn refused(metrics: &Metrics, reason: &'static str) -> u64 {
+        metrics
+            .refused_requests
+            .get_or_create(&RefusedLabels {
+                receiver: "otlp".into(),
+                transport: "grpc",
+                reason,
+            })
+            .get()
+    }
+
+    /// What tonic sends back for `status`, through the correcting layer.
+    fn answer(intake: &Intake, status: Status) -> http::Response<()> {
+        otlp_codes_for_decode_errors(intake, status.into_http())
+    }
+
+    fn code(response: &http::Response<()>) -> Code {
+        Code::from_bytes(response.headers()[GRPC_STATUS].as_bytes())
+    }
+
+    #[test]
+    fn an_oversize_message_is_resource_exhausted_without_retry_info() {
+        let (intake, metrics) = intake();
+        let tonic_says = Status::out_of_range(
+            "Error, decoded message length too large: found 5242885 bytes, the limit is: 4194304 bytes",
+        );
+        let response = answer(&intake, tonic_says);
+        assert_eq!(code(&response), Code::ResourceExhausted);
+        assert!(!response.headers().contains_key(GRPC_STATUS_DETAILS));
+        let message = response.headers()[GRPC_MESSAGE].to_str().unwrap();
+        assert!(message.contains("4194304"), "{message}");
+        assert_eq!(refused(&metrics, "too_large"), 1);
+    }
+
+    #[test]
+    fn an_undecodable_message_is_invalid_argument() {
+        let (intake, metrics) = intake();
+        let response = answer(
+            &intake,
+            Status::internal("failed to decode Protobuf message: buffer underflow"),
+        );
+        assert_eq!(code(&response), Code::InvalidArgument);
+        assert_eq!(refused(&metrics, "malformed"), 1);
+    }
+
+    #[test]
+    fn a_decompression_bomb_stays_resource_exhausted_and_is_counted() {
+        let (intake, metrics) = intake();
+        let response = answer(
+            &intake,
+            Status::resource_exhausted(
+                "Error decompressing: size limit, of 4194304 bytes, exceeded while decompressing message",
+            ),
+        );
+        assert_eq!(code(&response), Code::ResourceExhausted);
+        assert_eq!(refused(&metrics, "too_large"), 1);
+    }
+
+    #[test]
+    fn other_answers_pass_unchanged_and_uncounted() {
+        let (intake, metrics) = intake();
+        for status in [
+            Status::out_of_range("some other range"),
+            Status::internal("something else"),
+            Status::unavailable("weir is overloaded: retry later"),
+        ] {
+            let before = status.code();
+            assert_eq!(code(&answer(&intake, status)), before);
+        }
+        let ok = otlp_codes_for_decode_errors(&intake, http::Response::new(()));
+        assert!(!ok.headers().contains_key(GRPC_STATUS));
+        assert_eq!(refused(&metrics, "too_large"), 0);
+        assert_eq!(refused(&metrics, "malformed"), 0);
+    }
+
+    #[test]
+    fn refusals_map_to_the_otlp_codes() {
+        let code = |kind| status(Refusal::new(kind, "m")).code();
+        assert_eq!(code(RefusalKind::Overloaded), Code::Unavailable);
+        assert_eq!(code(RefusalKind::ShuttingDown), Code::Unavailable);
+        assert_eq!(code(RefusalKind::ExportFailed), Code::Unavailable);
+        assert_eq!(code(RefusalKind::NoPipeline), Code::Unimplemented);
+        assert_eq!(code(RefusalKind::Malformed), Code::InvalidArgument);
+        assert_eq!(code(RefusalKind::TooLarge), Code::ResourceExhausted);
+    }
 }

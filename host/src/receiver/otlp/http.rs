@@ -3,8 +3,14 @@
 //! request's own encoding as the OTLP specification says: an empty
 //! `Export*ServiceResponse` on success, a `google.rpc.Status` with a
 //! message on failure (400 malformed, 413 too large, 415 wrong content
-//! type, 503 + `Retry-After` when overloaded).
+//! type, 404 a signal the receiver feeds no pipeline of, 503 +
+//! `Retry-After` when overloaded or an export failed).
+//!
+//! This module only reads and decodes bodies and encodes answers; a
+//! decoded batch goes to the receiver's [`Intake`], which submits and
+//! counts it, and whose refusals map to the statuses above.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -14,27 +20,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http_body_util::BodyExt;
 use prost::Message;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use super::body::{BodyError, Format, decompress};
-use super::submit::{SubmitError, submit};
 use crate::otlp::{Batch, Signal};
-use crate::pipeline::PipelineInput;
-use crate::telemetry::metrics::{Metrics, ReceiverLabels, RefusedLabels};
+use crate::receiver::{Intake, Refusal, RefusalKind};
 
 /// What the HTTP server needs to serve one receiver.
-pub struct HttpState {
-    /// The receiver id, for metrics and logs.
-    pub receiver: String,
+struct HttpState {
+    /// The way into the receiver's pipelines.
+    intake: Intake,
     /// Largest body, as sent and decompressed.
-    pub max_body: u64,
-    /// Pipelines per signal.
-    pub logs: Vec<PipelineInput>,
-    /// Pipelines per signal.
-    pub metrics: Vec<PipelineInput>,
-    /// Pipelines per signal.
-    pub traces: Vec<PipelineInput>,
-    /// Counters.
-    pub counters: Arc<Metrics>,
+    max_body: u64,
 }
 
 /// `google.rpc.Status`, the body of OTLP/HTTP error responses.
@@ -46,8 +44,25 @@ struct RpcStatus {
     message: String,
 }
 
+/// Serves OTLP/HTTP on `listener` until `shutdown` is cancelled, then lets
+/// in-flight requests finish.
+pub(super) fn serve(
+    listener: TcpListener,
+    intake: Intake,
+    max_body: u64,
+    shutdown: CancellationToken,
+) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
+    let app = router(Arc::new(HttpState { intake, max_body }));
+    async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .map_err(anyhow::Error::from)
+    }
+}
+
 /// The router for one OTLP/HTTP receiver.
-pub fn router(state: Arc<HttpState>) -> axum::Router {
+fn router(state: Arc<HttpState>) -> axum::Router {
     axum::Router::new()
         .route("/v1/logs", post(|s, h, b| handle(Signal::Logs, s, h, b)))
         .route(
@@ -75,20 +90,6 @@ async fn unknown_path(uri: axum::http::Uri) -> Response {
         .into_response()
 }
 
-struct Refusal {
-    status: StatusCode,
-    reason: &'static str,
-    message: String,
-}
-
-fn refuse(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        reason,
-        message: message.into(),
-    }
-}
-
 async fn handle(
     signal: Signal,
     State(state): State<Arc<HttpState>>,
@@ -102,49 +103,31 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(Format::from_content_type);
     let response_format = format.unwrap_or(Format::Json);
-    match accept(signal, &state, format, &headers, body).await {
-        Ok(records) => {
-            state
-                .counters
-                .received_records
-                .get_or_create(&ReceiverLabels {
-                    receiver: state.receiver.clone(),
-                    transport: "http",
-                    signal: signal.as_str(),
-                })
-                .inc_by(records as u64);
-            success(response_format)
-        }
+    let batch = match decode(signal, state.max_body, format, &headers, body).await {
+        Ok(batch) => batch,
         Err(refusal) => {
-            state
-                .counters
-                .refused_requests
-                .get_or_create(&RefusedLabels {
-                    receiver: state.receiver.clone(),
-                    transport: "http",
-                    reason: refusal.reason,
-                })
-                .inc();
-            tracing::debug!(receiver = %state.receiver, %signal, status = %refusal.status,
-                message = %refusal.message, "refused OTLP/HTTP request");
-            failure(response_format, refusal)
+            state.intake.refused(&refusal);
+            return failure(response_format, refusal);
         }
+    };
+    match state.intake.accept(signal, batch).await {
+        Ok(_) => success(response_format),
+        Err(refusal) => failure(response_format, refusal),
     }
 }
 
-/// Reads, decodes and submits one request; the number of records on
-/// success.
-async fn accept(
+/// Reads and decodes one request's body, of at most `limit` bytes as sent
+/// and decompressed.
+async fn decode(
     signal: Signal,
-    state: &HttpState,
+    limit: u64,
     format: Option<Format>,
     headers: &HeaderMap,
     body: Body,
-) -> Result<usize, Refusal> {
+) -> Result<Batch, Refusal> {
     let format = format.ok_or_else(|| {
-        refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        Refusal::new(
+            RefusalKind::UnsupportedMediaType,
             format!(
                 "unsupported Content-Type {:?}: OTLP/HTTP takes application/x-protobuf or application/json",
                 headers
@@ -154,11 +137,9 @@ async fn accept(
             ),
         )
     })?;
-    let limit = state.max_body;
     let too_large = || {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+        Refusal::new(
+            RefusalKind::TooLarge,
             format!("request body exceeds the limit of {limit} bytes"),
         )
     };
@@ -172,67 +153,28 @@ async fn accept(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let body = decompress(encoding.as_deref(), raw, limit).map_err(|e| match e {
         BodyError::TooLarge { .. } => too_large(),
-        BodyError::Corrupt(msg) => refuse(
-            StatusCode::BAD_REQUEST,
-            "malformed",
+        BodyError::Corrupt(msg) => Refusal::new(
+            RefusalKind::Malformed,
             format!("cannot decompress the body: {msg}"),
         ),
-        BodyError::UnknownEncoding(enc) => refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        BodyError::UnknownEncoding(enc) => Refusal::new(
+            RefusalKind::UnsupportedMediaType,
             format!("unsupported Content-Encoding `{enc}`: use gzip, zstd or none"),
         ),
     })?;
-    let batch = match format {
+    match format {
         Format::Protobuf => Batch::decode(signal, &body),
         Format::Json => match std::str::from_utf8(&body) {
             Ok(text) => Batch::from_json_as(signal, text),
             Err(e) => {
-                return Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
+                return Err(Refusal::new(
+                    RefusalKind::Malformed,
                     format!("the JSON body is not UTF-8: {e}"),
                 ));
             }
         },
     }
-    .map_err(|e| refuse(StatusCode::BAD_REQUEST, "malformed", e.to_string()))?;
-
-    let records = batch.len();
-    if records == 0 {
-        // Valid and empty (as the specification allows): nothing to do.
-        return Ok(0);
-    }
-    let inputs = match signal {
-        Signal::Logs => &state.logs,
-        Signal::Metrics => &state.metrics,
-        Signal::Traces => &state.traces,
-    };
-    if inputs.is_empty() {
-        return Err(refuse(
-            StatusCode::NOT_FOUND,
-            "no_pipeline",
-            format!("this receiver feeds no {signal} pipeline"),
-        ));
-    }
-    submit(inputs, batch).await.map_err(|e| match e {
-        SubmitError::Overloaded => refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "weir is overloaded: retry later",
-        ),
-        SubmitError::ShuttingDown => refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "weir is shutting down: retry later",
-        ),
-        SubmitError::ExportFailed(reason) => refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "export_failed",
-            format!("export failed, retry later: {reason}"),
-        ),
-    })?;
-    Ok(records)
+    .map_err(|e| Refusal::new(RefusalKind::Malformed, e.to_string()))
 }
 
 fn success(format: Format) -> Response {
@@ -245,15 +187,23 @@ fn success(format: Format) -> Response {
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
+/// The HTTP status of a refusal, and the gRPC code its `google.rpc.Status`
+/// body carries, as the OTLP specification pairs them: only 503 (with
+/// `Retry-After`) tells the client to retry.
+fn status(kind: RefusalKind) -> (StatusCode, i32) {
+    match kind {
+        RefusalKind::Malformed => (StatusCode::BAD_REQUEST, 3),
+        RefusalKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, 8),
+        RefusalKind::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3),
+        RefusalKind::NoPipeline => (StatusCode::NOT_FOUND, 12),
+        RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {
+            (StatusCode::SERVICE_UNAVAILABLE, 14)
+        }
+    }
+}
+
 fn failure(format: Format, refusal: Refusal) -> Response {
-    // gRPC status codes, as OTLP/HTTP error bodies carry them.
-    let code = match refusal.status {
-        StatusCode::BAD_REQUEST => 3,
-        StatusCode::PAYLOAD_TOO_LARGE => 8,
-        StatusCode::SERVICE_UNAVAILABLE => 14,
-        StatusCode::NOT_FOUND => 12,
-        _ => 3,
-    };
+    let (http_status, code) = status(refusal.kind);
     let status = RpcStatus {
         code,
         message: refusal.message,
@@ -263,12 +213,12 @@ fn failure(format: Format, refusal: Refusal) -> Response {
         Format::Json => serde_json::to_vec(&status).expect("status serialises"),
     };
     let mut response = (
-        refusal.status,
+        http_status,
         [(header::CONTENT_TYPE, format.content_type())],
         body,
     )
         .into_response();
-    if refusal.status == StatusCode::SERVICE_UNAVAILABLE {
+    if http_status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

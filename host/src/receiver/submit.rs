@@ -1,7 +1,8 @@
 //! Handing a decoded request to the pipelines a receiver feeds, and
-//! waiting for its acknowledgement — shared by the gRPC and HTTP servers so
-//! both answer the same way: success only once every exporter has the
-//! records, "retry later" when a queue is full or an exporter failed.
+//! waiting for its acknowledgement: success only once every exporter has
+//! the records, "retry later" when a queue is full or an exporter failed.
+//! Receivers reach it through their [`Intake`](super::Intake), which
+//! picks the pipelines and turns a [`SubmitError`] into a refusal.
 
 use std::time::Duration;
 

@@ -20,5 +20,7 @@ mod python_client;
 mod ack_latency;
 // The durable queue: outages, SIGKILL and damaged logs lose nothing acknowledged.
 mod durable_queue;
+// weir → weir over OTLP/gRPC: the `otlp` exporter forwards intact, and retries a late far end.
+mod otlp_forwarding;
 // Shared helpers for the modules above.
 mod support;

@@ -6,13 +6,14 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporter, WasmProcessor};
+use super::components::{
+    BatchProcessor, DebugExporter, FileExporter, NullExporter, OtlpReceiver, WasmProcessor,
+};
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
-use crate::exporter::OtlpHttpExporter;
+use crate::exporter::{OtlpExporter, OtlpHttpExporter};
 use crate::otlp::Signal;
-use crate::receiver::OtlpReceiver;
 
 /// A validated configuration, ready to start.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +52,8 @@ pub enum Exporter {
     Debug(DebugExporter),
     /// Discard.
     Null(NullExporter),
+    /// OTLP/gRPC to a Collector or a store.
+    Otlp(OtlpExporter),
     /// OTLP/HTTP to a Collector or a store.
     OtlpHttp(OtlpHttpExporter),
 }
@@ -272,6 +275,12 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             "file" => Exporter::File(component("exporters", id, value)?),
             "debug" => Exporter::Debug(component("exporters", id, value)?),
             "null" => Exporter::Null(component("exporters", id, value)?),
+            "otlp" => {
+                let otlp: OtlpExporter = component("exporters", id, value)?;
+                otlp.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::Otlp(otlp)
+            }
             "otlphttp" => {
                 let otlphttp: OtlpHttpExporter = component("exporters", id, value)?;
                 otlphttp
@@ -282,7 +291,9 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
-                    format!("unknown exporter type `{other}` (known: file, debug, null, otlphttp)"),
+                    format!(
+                        "unknown exporter type `{other}` (known: file, debug, null, otlp, otlphttp)"
+                    ),
                 ));
             }
         };
@@ -484,6 +495,50 @@ service:
 
         let top = format!("{MINIMAL}\nconnectors: {{}}\n");
         assert!(error(&top).contains("connectors"), "{}", error(&top));
+    }
+
+    #[test]
+    fn otlp_exporters_resolve_and_their_errors_name_the_field() {
+        let with = |settings: &str| {
+            MINIMAL
+                .replace("  null:", &format!("  otlp/b:\n{settings}"))
+                .replace("exporters: [null]", "exporters: [otlp/b]")
+        };
+        let config = resolve_text(&with(
+            "    endpoint: collector:4317\n    tls: {insecure: true}\n    compression: zstd",
+        ))
+        .unwrap();
+        let Exporter::Otlp(settings) = &config.exporters["otlp/b"].kind else {
+            panic!("{:?}", config.exporters["otlp/b"]);
+        };
+        assert_eq!(settings.uri().as_deref(), Some("http://collector:4317"));
+
+        assert_eq!(
+            error(&with("    endpoint: collector:4317")),
+            "exporters.otlp/b.tls.insecure: TLS is not supported yet: set `tls.insecure: true` \
+             to send in plaintext (unset, it means TLS, as in the Collector)"
+        );
+        assert_eq!(
+            error(&with(
+                "    endpoint: collector:4317\n    tls: {insecure: true, key_file: k.pem}"
+            )),
+            "exporters.otlp/b.tls.key_file: TLS is not supported yet; remove it and set \
+             `tls.insecure: true` for plaintext"
+        );
+        assert_eq!(
+            error(&with("    tls: {insecure: true}")),
+            "exporters.otlp/b.endpoint: set `endpoint`, e.g. `collector:4317` or \
+             `http://collector:4317`"
+        );
+        assert!(
+            error(&with(
+                "    endpoint: c:4317\n    tls: {insecure: true}\n    timeout: soon"
+            ))
+            .starts_with("exporters.otlp/b.timeout:")
+        );
+        assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp)"
+        ));
     }
 
     #[test]

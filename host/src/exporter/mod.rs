@@ -9,10 +9,12 @@
 mod debug;
 mod error;
 mod file;
+mod otlp;
 mod otlphttp;
 mod queue;
 
 pub use error::ExportError;
+pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
 
 use std::sync::Arc;
@@ -61,6 +63,7 @@ impl ExporterHandle {
 enum Sink {
     File(file::FileSink),
     Debug(debug::DebugSink),
+    Otlp(otlp::OtlpSink),
     OtlpHttp(otlphttp::OtlpHttpSink),
     Null,
 }
@@ -75,6 +78,7 @@ impl Sink {
                 sink.export(batch);
                 Ok(())
             }
+            Sink::Otlp(sink) => sink.export(batch),
             Sink::OtlpHttp(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
@@ -98,6 +102,9 @@ pub fn spawn(
     let sink = match &spec.kind {
         config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
         config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
+        config::Exporter::Otlp(s) => {
+            Sink::Otlp(otlp::OtlpSink::new(id, s.clone(), runtime.clone())?)
+        }
         config::Exporter::OtlpHttp(s) => {
             Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
         }

@@ -145,11 +145,6 @@ impl Intake {
         }
     }
 
-    /// The receiver id.
-    pub fn receiver(&self) -> &str {
-        &self.receiver
-    }
-
     /// Submits a decoded request to the pipelines of its signal and waits
     /// until every exporter has it; the number of records on success. An
     /// empty batch is accepted as is (the OTLP specification allows it),

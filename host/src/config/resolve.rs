@@ -6,14 +6,13 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::components::{
-    BatchProcessor, DebugExporter, FileExporter, NullExporter, OtlpReceiver, WasmProcessor,
-};
+use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporter, WasmProcessor};
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
 use crate::exporter::{OtlpExporter, OtlpHttpExporter};
 use crate::otlp::Signal;
+use crate::receiver::OtlpReceiver;
 
 /// A validated configuration, ready to start.
 #[derive(Clone, Debug, PartialEq)]

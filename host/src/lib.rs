@@ -9,7 +9,9 @@
 //! `config` reads and resolves the configuration file, `daemon` wires
 //! all of it together for `weir run`, `telemetry` serves weir's own
 //! metrics, health and plugin status, `loadgen` is `weir gen`, and
-//! [`cli`] is the command line that drives them.
+//! [`cli`] is the command line that drives them. `ack` tells a receiver
+//! when every exporter has a request's records; it sits below the
+//! receivers, pipelines and exporters that pass it along.
 //!
 //! Only [`cli::main`], [`otlp`] and [`plugin`] are used from outside the
 //! crate (by `main.rs` and the integration tests and benchmarks). The
@@ -17,6 +19,7 @@
 //! uses; `config`, `pipeline` and `exporter` stay public until the unused
 //! items that surfaces in them are gone.
 
+pub(crate) mod ack;
 mod allocator;
 pub mod cli;
 pub mod config;

@@ -22,5 +22,7 @@ mod ack_latency;
 mod durable_queue;
 // weir → weir over OTLP/gRPC: the `otlp` exporter forwards intact, and retries a late far end.
 mod otlp_forwarding;
+// Exporter retries and dead letters with the in-memory queue.
+mod exporter_retry;
 // Shared helpers for the modules above.
 mod support;

@@ -15,15 +15,16 @@ use serde::Deserialize;
 pub struct ExporterBase {
     /// The queue in front of the exporter.
     pub sending_queue: SendingQueue,
-    /// How failed exports are retried from a durable queue.
+    /// How failed exports are retried.
     pub retry_on_failure: RetryOnFailure,
 }
 
 /// An exporter's queue.
 ///
 /// In memory (the default), a request is answered once the exporter has
-/// written its records; an export failure is answered "retry later" and
-/// the sender retries.
+/// written its records; a failure that retrying could fix is retried
+/// (`retry_on_failure`) meanwhile, and one that outlasts it is answered
+/// "retry later" so the sender retries.
 ///
 /// Durable (`storage: file_storage`), a request is answered once its
 /// records are written and fsynced to a bounded log on disk; the exporter
@@ -39,8 +40,14 @@ pub struct SendingQueue {
     /// off. Default true.
     pub enabled: bool,
     /// Batches that may wait in memory for the exporter (or for the
-    /// durable log's writer). Default 64.
+    /// durable log's writer). When full, the pipeline waits, its queue
+    /// fills, and receivers answer "retry later". Default 64.
     pub queue_size: usize,
+    /// Exports in flight at once, each on a thread of its own, for
+    /// network exporters with the in-memory queue. Local exporters
+    /// (`file`, `debug`, `null`) and durable queues, which deliver in
+    /// order, use one. Default 10, as the Collector's.
+    pub num_consumers: usize,
     /// The id of a `file_storage` extension: makes the queue durable.
     /// Default none (in memory).
     pub storage: Option<String>,
@@ -53,6 +60,7 @@ impl Default for SendingQueue {
         SendingQueue {
             enabled: true,
             queue_size: 64,
+            num_consumers: 10,
             storage: None,
             max_size_mib: 1024,
         }
@@ -79,11 +87,12 @@ pub struct RetryOnFailure {
     #[serde(with = "humantime_serde")]
     pub max_interval: Duration,
     /// Give a batch up after retrying it this long; `0` retries for ever.
-    /// Default `0`: a durable queue is bounded by its size, and giving up
-    /// on a batch after a time would lose it in exactly the long outage
-    /// the queue is for. (The Collector's default is `300s`.)
-    #[serde(with = "humantime_serde")]
-    pub max_elapsed_time: Duration,
+    /// Default `300s` with the in-memory queue, as the Collector's; `0`
+    /// with a durable queue, which is bounded by its size: giving up on a
+    /// batch after a time would lose it in exactly the long outage the
+    /// queue is for.
+    #[serde(with = "humantime_serde::option")]
+    pub max_elapsed_time: Option<Duration>,
 }
 
 impl Default for RetryOnFailure {
@@ -94,7 +103,7 @@ impl Default for RetryOnFailure {
             randomization_factor: 0.5,
             multiplier: 1.5,
             max_interval: Duration::from_secs(30),
-            max_elapsed_time: Duration::ZERO,
+            max_elapsed_time: None,
         }
     }
 }

@@ -20,9 +20,9 @@ pub use otlphttp::OtlpHttpExporter;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use crate::ack::Ack;
 use crate::config;
 use crate::otlp::Batch;
-use crate::pipeline::Ack;
 use crate::telemetry::metrics::Metrics;
 
 /// A batch for one exporter, with the acknowledgements it settles.
@@ -32,6 +32,10 @@ pub struct ExportJob {
     pub batch: Arc<Batch>,
     /// Settled when the job is done: failed if the export failed.
     pub acks: Vec<Ack>,
+    /// Where the records go if this exporter refuses them for good: the
+    /// dead-letter exporters of the pipeline they came from (none for
+    /// records that are already dead letters).
+    pub dead_letter: Option<Arc<[ExporterHandle]>>,
 }
 
 /// The sending end of a running exporter.
@@ -51,6 +55,13 @@ impl ExporterHandle {
                 ack.fail(format!("exporter {} has stopped", self.id));
             }
         }
+    }
+
+    /// Queues a job if there is room at once; gives it back otherwise.
+    /// For exporters handing on to other exporters, which must not wait
+    /// on a queue that may be their own.
+    pub fn try_send(&self, job: ExportJob) -> Result<(), ExportJob> {
+        self.tx.try_send(job).map_err(|e| e.into_inner())
     }
 
     /// Closes the queue: the exporter finishes what is queued, then stops.
@@ -91,15 +102,13 @@ impl Sink {
     }
 }
 
-/// Starts exporter `id` with its queue; returns its handle and the
-/// threads to join after closing it.
-pub fn spawn(
+/// Builds the sink of exporter `id`.
+fn build_sink(
     id: &str,
-    spec: &config::ExporterSpec,
-    metrics: Arc<Metrics>,
+    kind: &config::Exporter,
     runtime: &tokio::runtime::Handle,
-) -> anyhow::Result<(ExporterHandle, Vec<JoinHandle<()>>)> {
-    let sink = match &spec.kind {
+) -> anyhow::Result<Sink> {
+    Ok(match kind {
         config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
         config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
         config::Exporter::Otlp(s) => {
@@ -109,12 +118,52 @@ pub fn spawn(
             Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
         }
         config::Exporter::Null(_) => Sink::Null,
-    };
-    let (tx, rx) = async_channel::bounded::<ExportJob>(spec.base.sending_queue.queue_size);
+    })
+}
+
+/// Whether several sinks of this kind may export at once. Local files
+/// take one writer (lines must not interleave); a network destination
+/// takes `num_consumers` requests in flight.
+fn concurrent(kind: &config::Exporter) -> bool {
+    !matches!(
+        kind,
+        config::Exporter::File(_) | config::Exporter::Debug(_) | config::Exporter::Null(_)
+    )
+}
+
+/// Starts exporter `id` with its queue; returns its handle and the
+/// threads to join after closing it.
+pub fn spawn(
+    id: &str,
+    spec: &config::ExporterSpec,
+    metrics: Arc<Metrics>,
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<(ExporterHandle, Vec<JoinHandle<()>>)> {
+    let queue = &spec.base.sending_queue;
+    let (tx, rx) = async_channel::bounded::<ExportJob>(queue.queue_size);
     let id: Arc<str> = Arc::from(id);
+    metrics.probe_exporter_queue(&id, queue.queue_size, {
+        let weak = tx.downgrade();
+        Box::new(move || weak.upgrade().map_or(0, |tx| tx.len() as i64))
+    });
     let threads = match &spec.storage {
-        Some(storage) => queue::start_durable(id.clone(), sink, spec, storage, rx, metrics)?,
-        None => queue::start_memory(id.clone(), sink, rx, metrics)?,
+        // One reader delivers a durable log in order.
+        Some(storage) => {
+            let sink = build_sink(&id, &spec.kind, runtime)?;
+            queue::start_durable(id.clone(), sink, spec, storage, rx, metrics)?
+        }
+        None => {
+            let consumers = if concurrent(&spec.kind) {
+                queue.num_consumers
+            } else {
+                1
+            };
+            let sinks = (0..consumers)
+                .map(|_| build_sink(&id, &spec.kind, runtime))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let retry = spec.base.retry_on_failure.clone();
+            queue::start_memory(id.clone(), sinks, retry, rx, metrics)?
+        }
     };
     Ok((ExporterHandle { id, tx }, threads))
 }

@@ -208,9 +208,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::ack::Ack;
     use crate::otlp::logs::{LogRecord, ResourceLogs, ScopeLogs};
     use crate::otlp::{Batch, ExportLogsServiceRequest};
-    use crate::pipeline::ack::Ack;
 
     const TIMEOUT: Duration = Duration::from_millis(200);
 

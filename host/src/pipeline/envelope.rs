@@ -3,7 +3,7 @@
 
 use crate::otlp::Batch;
 
-use super::ack::Ack;
+use crate::ack::Ack;
 
 /// A batch and the acknowledgements riding with it.
 #[derive(Debug)]

@@ -11,7 +11,6 @@
 //! when the receivers drop their senders the batcher flushes, the workers
 //! drain, and the caller closes the exporters.
 
-mod ack;
 mod batcher;
 mod chain;
 mod demand;
@@ -25,7 +24,7 @@ use std::thread::JoinHandle;
 use indexmap::IndexMap;
 use tokio::sync::mpsc;
 
-pub use ack::{Ack, AckResult};
+pub use crate::ack::{Ack, AckResult};
 pub use batcher::Batcher;
 pub use chain::{Chain, Destination};
 pub use demand::Demand;
@@ -105,7 +104,7 @@ impl Pipeline {
                     .iter()
                     .map(|(name, ids)| (name.clone(), pick(ids)))
                     .collect(),
-                dead_letter: pick(&spec.dead_letter),
+                dead_letter: pick(&spec.dead_letter).into(),
                 metrics: metrics.clone(),
             };
             let rx = work_rx.clone();

@@ -2,7 +2,9 @@
 //! exporters, the exporters of a named route, or the dead-letter
 //! exporters. Records for a route the configuration does not name go to
 //! the dead letters too, with the reason logged; with no dead-letter
-//! exporter they are dropped, counted and logged — never silently.
+//! exporter they are dropped, counted and logged — never silently. Each
+//! job also carries the dead-letter exporters, for records an exporter's
+//! destination refuses for good.
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ pub struct Outputs {
     pub(crate) pipeline: String,
     pub(crate) main: Vec<ExporterHandle>,
     pub(crate) routes: IndexMap<String, Vec<ExporterHandle>>,
-    pub(crate) dead_letter: Vec<ExporterHandle>,
+    pub(crate) dead_letter: Arc<[ExporterHandle]>,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -31,12 +33,15 @@ impl Outputs {
             return;
         }
         let (targets, diverted) = match &destination {
-            Destination::Main => (&self.main, None),
+            Destination::Main => (&self.main[..], None),
             Destination::Route(name) => match self.routes.get(name) {
-                Some(targets) => (targets, None),
-                None => (&self.dead_letter, Some(format!("unknown route `{name}`"))),
+                Some(targets) => (&targets[..], None),
+                None => (
+                    &self.dead_letter[..],
+                    Some(format!("unknown route `{name}`")),
+                ),
             },
-            Destination::DeadLetter => (&self.dead_letter, Some("plugin failure".to_string())),
+            Destination::DeadLetter => (&self.dead_letter[..], Some("plugin failure".to_string())),
         };
         let records = envelope.batch.len();
         if let Some(reason) = &diverted {
@@ -55,11 +60,16 @@ impl Outputs {
                 "dropping records: the pipeline has no dead_letter exporters");
             return;
         }
+        // Records an exporter refuses for good become dead letters, unless
+        // they are dead letters already.
+        let dead_letter =
+            (diverted.is_none() && !self.dead_letter.is_empty()).then(|| self.dead_letter.clone());
         let batch = Arc::new(envelope.batch);
-        for target in targets {
+        for target in targets.iter() {
             target.send_blocking(ExportJob {
                 batch: batch.clone(),
                 acks: envelope.acks.clone(),
+                dead_letter: dead_letter.clone(),
             });
         }
     }

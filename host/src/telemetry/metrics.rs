@@ -41,6 +41,19 @@ pub struct ExporterLabels {
     pub signal: &'static str,
 }
 
+/// Labels of an export failure.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExportFailureLabels {
+    /// Exporter id.
+    pub exporter: String,
+    /// Signal.
+    pub signal: &'static str,
+    /// `retryable` (retries ran out; the senders were told to retry, or
+    /// the batch was given up) or `permanent` (the destination refused it
+    /// for good).
+    pub kind: &'static str,
+}
+
 /// Labels of an exporter's queue.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct QueueLabels {
@@ -103,6 +116,8 @@ pub struct Metrics {
     registry: Registry,
     /// Queue depths, read at render time so they are never stale.
     probes: std::sync::Mutex<Vec<(PipelineLabels, GaugeProbe)>>,
+    /// Exporters' in-memory queue depths, likewise.
+    exporter_probes: std::sync::Mutex<Vec<(QueueLabels, GaugeProbe)>>,
     /// Records accepted by receivers.
     pub received_records: Family<ReceiverLabels, Counter>,
     /// Requests refused by receivers.
@@ -110,7 +125,13 @@ pub struct Metrics {
     /// Records exporters delivered.
     pub exported_records: Family<ExporterLabels, Counter>,
     /// Records exporters failed to deliver.
-    pub export_failed_records: Family<ExporterLabels, Counter>,
+    pub export_failed_records: Family<ExportFailureLabels, Counter>,
+    /// Seconds per export attempt.
+    pub export_seconds: Family<QueueLabels, Histogram>,
+    /// Batches waiting in an exporter's in-memory queue.
+    pub exporter_queue_size: Family<QueueLabels, Gauge>,
+    /// Capacity of an exporter's in-memory queue, in batches.
+    pub exporter_queue_capacity: Family<QueueLabels, Gauge>,
     /// Failed exports that will be tried again.
     pub export_retries: Family<ExporterLabels, Counter>,
     /// Records a durable queue refused because it was full.
@@ -159,10 +180,18 @@ impl Metrics {
         let m = Metrics {
             registry: Registry::default(),
             probes: Default::default(),
+            exporter_probes: Default::default(),
             received_records: Family::default(),
             refused_requests: Family::default(),
             exported_records: Family::default(),
             export_failed_records: Family::default(),
+            export_seconds: Family::new_with_constructor(|| {
+                Histogram::new([
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+                ])
+            }),
+            exporter_queue_size: Family::default(),
+            exporter_queue_capacity: Family::default(),
             export_retries: Family::default(),
             queue_refused_records: Family::default(),
             queue_records: Family::default(),
@@ -199,8 +228,23 @@ impl Metrics {
         );
         registry.register(
             "exporter_send_failed_records",
-            "Records exporters could not deliver",
+            "Records exporters could not deliver, by kind of failure",
             m.export_failed_records.clone(),
+        );
+        registry.register(
+            "exporter_send_seconds",
+            "Time per export attempt",
+            m.export_seconds.clone(),
+        );
+        registry.register(
+            "exporter_queue_size",
+            "Batches waiting in an exporter's in-memory queue",
+            m.exporter_queue_size.clone(),
+        );
+        registry.register(
+            "exporter_queue_capacity",
+            "Capacity of an exporter's in-memory queue, in batches",
+            m.exporter_queue_capacity.clone(),
         );
         registry.register(
             "exporter_retries",
@@ -293,10 +337,28 @@ impl Metrics {
             .push((labels, probe));
     }
 
+    /// Reports `probe()` as exporter `id`'s in-memory queue depth at each
+    /// render, beside its capacity.
+    pub fn probe_exporter_queue(&self, id: &str, capacity: usize, probe: GaugeProbe) {
+        let labels = QueueLabels {
+            exporter: id.to_string(),
+        };
+        self.exporter_queue_capacity
+            .get_or_create(&labels)
+            .set(capacity as i64);
+        self.exporter_probes
+            .lock()
+            .expect("probes lock")
+            .push((labels, probe));
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         for (labels, probe) in self.probes.lock().expect("probes lock").iter() {
             self.queue_batches.get_or_create(labels).set(probe());
+        }
+        for (labels, probe) in self.exporter_probes.lock().expect("probes lock").iter() {
+            self.exporter_queue_size.get_or_create(labels).set(probe());
         }
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)

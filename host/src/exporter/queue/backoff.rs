@@ -12,14 +12,17 @@ use crate::config::RetryOnFailure;
 #[derive(Debug)]
 pub struct Backoff {
     settings: RetryOnFailure,
+    max_elapsed: Duration,
     next: Duration,
     started: Option<Instant>,
 }
 
 impl Backoff {
-    /// A schedule that has not started.
-    pub fn new(settings: RetryOnFailure) -> Backoff {
+    /// A schedule that has not started; `default_max_elapsed` applies
+    /// when the settings do not give `max_elapsed_time`.
+    pub fn new(settings: RetryOnFailure, default_max_elapsed: Duration) -> Backoff {
         Backoff {
+            max_elapsed: settings.max_elapsed_time.unwrap_or(default_max_elapsed),
             next: settings.initial_interval,
             settings,
             started: None,
@@ -40,7 +43,7 @@ impl Backoff {
             return None;
         }
         let started = *self.started.get_or_insert(now);
-        let max_elapsed = self.settings.max_elapsed_time;
+        let max_elapsed = self.max_elapsed;
         if !max_elapsed.is_zero() && now.duration_since(started) >= max_elapsed {
             return None;
         }
@@ -66,14 +69,14 @@ mod tests {
             randomization_factor: 0.0,
             multiplier: 2.0,
             max_interval: Duration::from_secs(5),
-            max_elapsed_time: Duration::from_secs(60),
+            max_elapsed_time: Some(Duration::from_secs(60)),
         }
     }
 
     #[test]
     fn waits_grow_to_the_cap_and_stop_after_the_elapsed_time() {
         let t0 = Instant::now();
-        let mut b = Backoff::new(settings());
+        let mut b = Backoff::new(settings(), Duration::ZERO);
         let waits: Vec<u64> = (0..5)
             .map(|_| b.next_wait(t0, None).unwrap().as_secs())
             .collect();
@@ -89,29 +92,38 @@ mod tests {
     #[test]
     fn a_requested_delay_is_honoured_and_zero_elapsed_means_forever() {
         let t0 = Instant::now();
-        let mut b = Backoff::new(RetryOnFailure {
-            max_elapsed_time: Duration::ZERO,
-            ..settings()
-        });
+        let mut b = Backoff::new(
+            RetryOnFailure {
+                max_elapsed_time: None,
+                ..settings()
+            },
+            Duration::ZERO,
+        );
         let asked = Some(Duration::from_secs(9));
         assert_eq!(b.next_wait(t0, asked), asked);
         assert!(
             b.next_wait(t0 + Duration::from_secs(86_400), None)
                 .is_some()
         );
-        let mut off = Backoff::new(RetryOnFailure {
-            enabled: false,
-            ..settings()
-        });
+        let mut off = Backoff::new(
+            RetryOnFailure {
+                enabled: false,
+                ..settings()
+            },
+            Duration::ZERO,
+        );
         assert_eq!(off.next_wait(t0, None), None);
     }
 
     #[test]
     fn jitter_stays_within_the_factor() {
-        let mut b = Backoff::new(RetryOnFailure {
-            randomization_factor: 0.5,
-            ..settings()
-        });
+        let mut b = Backoff::new(
+            RetryOnFailure {
+                randomization_factor: 0.5,
+                ..settings()
+            },
+            Duration::ZERO,
+        );
         let wait = b.next_wait(Instant::now(), None).unwrap();
         assert!(wait >= Duration::from_millis(500) && wait <= Duration::from_millis(1500));
     }

@@ -19,6 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::super::{ExportError, ExportJob, Sink};
+use super::attempt::{attempt, count_failure, count_retry};
 use super::backoff::Backoff;
 use super::frame;
 use super::log::{self, AppendError, Damage, LogReader, LogWriter, Next};
@@ -103,7 +104,7 @@ pub fn start(
         id: id.clone(),
         sink,
         reader,
-        backoff: Backoff::new(spec.base.retry_on_failure.clone()),
+        backoff: Backoff::new(spec.base.retry_on_failure.clone(), Duration::ZERO),
         metrics,
         labels,
     };
@@ -278,28 +279,15 @@ impl Delivery {
 
     /// Exports one batch, retrying as configured.
     fn deliver(&mut self, batch: &Batch) -> Delivered {
-        let labels = ExporterLabels {
-            exporter: self.id.to_string(),
-            signal: batch.signal().as_str(),
-        };
-        let records = batch.len() as u64;
+        let records = batch.len();
         self.backoff.reset();
         loop {
-            let reason = match self.sink.export(batch) {
-                Ok(()) => {
-                    self.metrics
-                        .exported_records
-                        .get_or_create(&labels)
-                        .inc_by(records);
-                    return Delivered::Done;
-                }
+            let reason = match attempt(&self.id, &mut self.sink, batch, &self.metrics) {
+                Ok(()) => return Delivered::Done,
                 Err(ExportError::Permanent(reason)) => {
                     tracing::error!(exporter = %self.id, %reason, records,
                         "export refused for good; batch dropped from the durable queue");
-                    self.metrics
-                        .export_failed_records
-                        .get_or_create(&labels)
-                        .inc_by(records);
+                    count_failure(&self.id, batch, true, &self.metrics);
                     return Delivered::Done;
                 }
                 Err(ExportError::Retryable {
@@ -311,7 +299,7 @@ impl Delivery {
                     }
                     match self.backoff.next_wait(Instant::now(), retry_after) {
                         Some(wait) => {
-                            self.metrics.export_retries.get_or_create(&labels).inc();
+                            count_retry(&self.id, batch, &self.metrics);
                             tracing::warn!(exporter = %self.id, %reason, records,
                                 retry_in = ?wait, "export failed; will retry from the durable queue");
                             // Wakes early when shutdown begins.
@@ -324,10 +312,7 @@ impl Delivery {
             };
             tracing::error!(exporter = %self.id, %reason, records,
                 "export failed and retry_on_failure gave up; batch dropped from the durable queue");
-            self.metrics
-                .export_failed_records
-                .get_or_create(&labels)
-                .inc_by(records);
+            count_failure(&self.id, batch, false, &self.metrics);
             return Delivered::Done;
         }
     }

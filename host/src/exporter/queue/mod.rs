@@ -3,6 +3,7 @@
 //! disk that acknowledges batches once written and delivers them with
 //! retries). See `config::SendingQueue` for what each promises.
 
+mod attempt;
 mod backoff;
 mod durable;
 mod frame;

@@ -1,6 +1,9 @@
 //! Acknowledgements: telling the source of a request when every exporter
 //! has accepted its records (or that one could not).
 //!
+//! It lives below both the pipelines and the exporters (and the
+//! receivers that wait on it), so none of them owns it.
+//!
 //! An [`Ack`] is cheap to clone; every share of a batch that goes
 //! somewhere (the kept records, each route, each exporter) holds a clone.
 //! When the last clone is dropped the source learns the outcome: success,

@@ -30,3 +30,6 @@ cargo clippy --target wasm32-wasip2 --locked \
 
 step "tests"
 cargo test --workspace --all-targets --locked
+
+step "tests that need the CPU to themselves (run alone)"
+cargo test -p weir-tests --test integration --locked -- --ignored --test-threads=1

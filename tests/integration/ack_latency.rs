@@ -203,7 +203,12 @@ fn sequence_numbers(daemon: &Daemon, run_id: &str) -> (Vec<i64>, usize) {
     (seqs, all)
 }
 
+// The SDK's export thread must keep up at 10,000 records/s: with the
+// other tests compiling plugins and loading weir beside it on 2 cores,
+// Python itself falls behind and drops records whatever weir does. So
+// `scripts/test.sh` runs it on its own after the rest (`--ignored`).
 #[test]
+#[ignore = "needs the CPU to itself: scripts/test.sh runs it alone after the suite"]
 fn the_python_sdk_loses_nothing_in_a_burst_at_10000_records_per_second() {
     const COUNT: usize = 30_000;
     let python = python();

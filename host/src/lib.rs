@@ -22,12 +22,12 @@
 pub(crate) mod ack;
 mod allocator;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod daemon;
-pub mod exporter;
+pub(crate) mod exporter;
 pub(crate) mod loadgen;
 pub mod otlp;
-pub mod pipeline;
+pub(crate) mod pipeline;
 pub mod plugin;
 pub(crate) mod receiver;
 pub(crate) mod reload;

@@ -1,6 +1,9 @@
-//! The settings of each component type: what goes under a receiver,
-//! processor or exporter id in the configuration file. Every field is
-//! documented here; these docs are the user's reference, and every struct
+//! The settings of the processors and of the local exporters (`file`,
+//! `debug`, `null`): what goes under their ids in the configuration file.
+//! Receivers and network exporters keep their settings in their own
+//! folders (`receiver/otlp/config.rs`, `exporter/otlp/config.rs`, …), and
+//! the keys every exporter takes are in `exporter_base.rs`. Every field is
+//! documented; these docs are the user's reference, and every struct
 //! refuses unknown fields so a misspelt key is an error, not a no-op.
 
 use std::path::PathBuf;

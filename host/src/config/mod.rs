@@ -18,14 +18,11 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-pub use crate::receiver::{OtlpGrpc, OtlpHttp, OtlpProtocols, OtlpReceiver};
-pub use components::{
-    BatchProcessor, DebugExporter, FileExporter, NullExporter, OnFailure, Verbosity, WasmProcessor,
-};
-pub use exporter_base::{ExporterBase, FileStorage, RetryOnFailure, SendingQueue};
-pub use plugin_dir::{DroppedIn, dropped_in_settings, scan_plugin_directory};
-pub use resolve::{Config, Exporter, ExporterSpec, PipelineSpec, PluginSpec};
-pub use service::{Pipeline, PluginDirectory, Service, Telemetry};
+pub use components::{BatchProcessor, FileExporter, OnFailure, Verbosity, WasmProcessor};
+pub use exporter_base::{FileStorage, RetryOnFailure};
+pub use plugin_dir::{dropped_in_settings, scan_plugin_directory};
+pub use resolve::{Config, Exporter, ExporterSpec, PipelineSpec};
+pub use service::Service;
 
 /// The embedded default: OTLP in on 4317/4318, plugins from `./plugins`,
 /// OTLP/JSON files out under `./data`.

@@ -489,8 +489,8 @@ service:
         let bad_signal = MINIMAL.replace("    logs:\n", "    spans:\n");
         assert!(error(&bad_signal).contains("unknown signal `spans`"));
 
-        let bad_type = MINIMAL.replace("  null:", "  kafka:");
-        assert!(error(&bad_type).contains("unknown exporter type `kafka`"));
+        let bad_type = MINIMAL.replace("  null:", "  nosuchsink:");
+        assert!(error(&bad_type).contains("unknown exporter type `nosuchsink`"));
 
         let top = format!("{MINIMAL}\nconnectors: {{}}\n");
         assert!(error(&top).contains("connectors"), "{}", error(&top));

@@ -30,11 +30,4 @@ impl Envelope {
             acks: self.acks.clone(),
         }
     }
-
-    /// Marks every request this envelope carries as failed.
-    pub fn fail(&self, reason: &str) {
-        for ack in &self.acks {
-            ack.fail(reason);
-        }
-    }
 }

@@ -24,13 +24,12 @@ use std::thread::JoinHandle;
 use indexmap::IndexMap;
 use tokio::sync::mpsc;
 
-pub use crate::ack::{Ack, AckResult};
-pub use batcher::Batcher;
-pub use chain::{Chain, Destination};
+pub use crate::ack::Ack;
+pub use chain::Chain;
 pub use demand::Demand;
 pub use envelope::Envelope;
 pub use outputs::Outputs;
-pub use plan::{ChainPlan, ChainSource, Stage};
+pub use plan::{ChainSource, Stage};
 
 use crate::config::PipelineSpec;
 use crate::exporter::ExporterHandle;
@@ -39,8 +38,6 @@ use crate::telemetry::metrics::{Metrics, PipelineLabels};
 
 /// A running pipeline.
 pub struct Pipeline {
-    /// The pipeline id, e.g. `logs`.
-    pub id: String,
     /// Its signal.
     pub signal: Signal,
     input: Option<mpsc::Sender<Envelope>>,
@@ -51,8 +48,6 @@ pub struct Pipeline {
 /// A receiver's way into a pipeline.
 #[derive(Clone, Debug)]
 pub struct PipelineInput {
-    /// The pipeline id.
-    pub id: Arc<str>,
     tx: mpsc::Sender<Envelope>,
 }
 
@@ -153,7 +148,6 @@ impl Pipeline {
         };
         drop(work_tx);
         Ok(Pipeline {
-            id: spec.id.clone(),
             signal: spec.signal,
             input: Some(input_tx),
             batcher: Some(batcher),
@@ -164,7 +158,6 @@ impl Pipeline {
     /// A way in for a receiver.
     pub fn input(&self) -> PipelineInput {
         PipelineInput {
-            id: Arc::from(self.id.as_str()),
             tx: self.input.clone().expect("input taken only at shutdown"),
         }
     }

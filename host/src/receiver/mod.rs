@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::telemetry::metrics::Metrics;
 
 pub use intake::{Intake, Refusal, RefusalKind, SignalInputs};
-pub use otlp::{OtlpGrpc, OtlpHttp, OtlpProtocols, OtlpReceiver};
+pub use otlp::OtlpReceiver;
 
 /// A running server of a receiver: resolves once it has stopped, after
 /// the shutdown token was cancelled and its in-flight requests finished.

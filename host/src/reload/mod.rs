@@ -11,7 +11,7 @@
 //! with what serves, has new and changed files loaded off the hot path
 //! ([`load`], with [`incomplete`] telling a file still being written from
 //! a broken one), and publishes each pipeline's chain as a
-//! [`ChainPlan`](crate::pipeline::ChainPlan) ([`publish`]); [`watch`] runs
+//! `ChainPlan` ([`publish`]); [`watch`] runs
 //! it on file events on a thread of its own. [`status`] is what
 //! `GET /plugins` and `weir plugin ls` show, written by [`rows`].
 //! [`validate`] is `weir validate`'s use of the same pieces: every plugin

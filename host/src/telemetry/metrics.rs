@@ -28,7 +28,9 @@ pub struct RefusedLabels {
     /// `grpc` or `http`.
     pub transport: &'static str,
     /// Why: `malformed`, `too_large`, `unsupported_media_type`,
-    /// `overloaded`, `export_failed`, `shutting_down`.
+    /// `no_pipeline`, `overloaded`, `export_failed`, `shutting_down`
+    /// (counted for gRPC and HTTP alike, including what tonic refuses
+    /// before weir's code runs).
     pub reason: &'static str,
 }
 

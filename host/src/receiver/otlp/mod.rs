@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Intake, Server, SignalInputs};
 use crate::telemetry::metrics::Metrics;
 
-pub use config::{OtlpGrpc, OtlpHttp, OtlpProtocols, OtlpReceiver};
+pub use config::OtlpReceiver;
 
 /// Starts receiver `id`'s servers: binds every enabled protocol's
 /// listener first, so a port in use fails the start before anything

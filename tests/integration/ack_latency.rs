@@ -234,10 +234,22 @@ fn the_python_sdk_loses_nothing_in_a_burst_at_10000_records_per_second() {
 
     let (seqs, all) = sequence_numbers(&daemon, run_id);
     let dropped = &summary["sdk_dropped_warnings"];
+    // Why records were dropped, if they were: the SDK's exports (encoding
+    // plus weir's answer) too slow, or Python itself short of CPU.
+    let exports = format!(
+        "{} exports took p50 {} / p99 {} / max {} ms (encoding and weir's answer); \
+         Python used {} CPU-s in {} s",
+        summary["exports"],
+        summary["export_ms_p50"],
+        summary["export_ms_p99"],
+        summary["export_ms_max"],
+        summary["python_cpu_seconds"],
+        summary["seconds_until_flushed"]
+    );
     println!(
         "the SDK emitted {} records at {} records/s; {} distinct arrived ({} records in all, \
-         duplicates included); \
-         the SDK warned \"Queue full\" {dropped} times; {} failed exports",
+         duplicates included); the SDK warned \"Queue full\" {dropped} times; {} failed exports; \
+         {exports}",
         summary["emitted"],
         summary["rate"],
         seqs.len(),
@@ -253,7 +265,7 @@ fn the_python_sdk_loses_nothing_in_a_burst_at_10000_records_per_second() {
     assert!(
         seqs.len() >= floor,
         "the Python SDK lost records: {} of {COUNT} arrived (floor {floor}); \
-         it dropped {dropped} for a full queue — weir answered too slowly ({summary})",
+         it dropped {dropped} for a full queue; {exports}",
         seqs.len()
     );
 }

@@ -9,7 +9,8 @@ attribute `seq` (0..N-1), so the test can count what arrived. The SDK drops
 what it cannot queue and only logs "Queue full, dropping ..."; this script
 counts those warnings and prints one JSON line:
 
-    {"emitted": N, "seconds": ..., "rate": ..., "sdk_dropped_warnings": k, ...}
+    {"emitted": N, "seconds": ..., "rate": ..., "sdk_dropped_warnings": k,
+     "export_ms_p99": ..., "python_cpu_seconds": ..., ...}
 
     sdk_burst.py --endpoint http://127.0.0.1:4317 --protocol grpc|http \
         --rate 10000 --count 30000 --run-id ID
@@ -84,15 +85,19 @@ def exporter(protocol, endpoint):
     return OTLPLogExporter(endpoint=f"{endpoint.rstrip('/')}/v1/logs")
 
 
-class Failures:
-    """Wraps an exporter to count failed exports (the SDK only logs them)."""
+class Observed:
+    """Wraps an exporter to count failed exports (the SDK only logs them)
+    and time each export: encoding plus the round trip to the receiver."""
 
     def __init__(self, inner):
         self.inner = inner
         self.failed = 0
+        self.durations = []
 
     def export(self, batch):
+        started = time.monotonic()
         result = self.inner.export(batch)
+        self.durations.append(time.monotonic() - started)
         # Success is value 0 in the SDK's result enum.
         if getattr(result, "value", result) != 0:
             self.failed += 1
@@ -103,6 +108,12 @@ class Failures:
 
     def force_flush(self, *args, **kwargs):
         return self.inner.force_flush(*args, **kwargs)
+
+    def percentile_ms(self, p):
+        if not self.durations:
+            return None
+        ordered = sorted(self.durations)
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000, 1)
 
 
 def main():
@@ -115,14 +126,14 @@ def main():
     args = parser.parse_args()
 
     resource = Resource.create({"service.name": "weir-sdk-burst", "test.run_id": args.run_id})
-    export = Failures(exporter(args.protocol, args.endpoint))
+    export = Observed(exporter(args.protocol, args.endpoint))
     provider = LoggerProvider(resource=resource)
     # Defaults on purpose: what an application gets without tuning.
     provider.add_log_record_processor(BatchLogRecordProcessor(export))
     logger = provider.get_logger("weir-sdk-burst")
     counter = count_sdk_warnings()
 
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     emitted = 0
     while emitted < args.count:
         due = min(args.count, int((time.monotonic() - started) * args.rate) + 1)
@@ -155,6 +166,14 @@ def main():
         "seconds_until_flushed": round(flushed, 3),
         "sdk_dropped_warnings": counter.dropped,
         "failed_exports": export.failed,
+        "exports": len(export.durations),
+        "export_ms_p50": export.percentile_ms(0.50),
+        "export_ms_p99": export.percentile_ms(0.99),
+        "export_ms_max": export.percentile_ms(1.0),
+        # CPU of all threads from the first record until flushed. Emitting
+        # and encoding at this rate takes a good part of a core: a Python
+        # starved of CPU drops records whatever the receiver does.
+        "python_cpu_seconds": round(time.process_time() - cpu_started, 2),
     }
     if counter.other:
         print("\n".join(counter.other), file=sys.stderr)

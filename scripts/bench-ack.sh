@@ -2,9 +2,14 @@
 # Acknowledgement benchmark (issue 21): `weir gen` → `weir run` over
 # OTLP/HTTP on loopback, on a configuration like the embedded default
 # (`batch` 8192 records / 200 ms, `file` exporter into a temp dir), at
+#   idle        one client, 100-record requests, 2,000 records/s: single
+#               requests at light load (the issue's <= 10 ms p99 floor);
 #   light       one sequential client (`--connections 1`), 512-record
 #               requests, no rate limit — what an SDK's batch processor does;
-#   saturation  8 connections, 1,000-record requests, as fast as weir answers.
+#   saturation  8 connections, 1,000-record requests, as fast as weir answers;
+# each with the exporter's in-memory queue and with a durable queue
+# (`+durable`: file_storage, fsync per group of batches), the latter as a
+# ratio to the former.
 # Reports, per scenario: records per CPU-second of weir's own process (user +
 # sys, from /proc), wall records/s, and acknowledgement latency p50/p99 (from
 # `weir gen`'s JSON summary).
@@ -41,13 +46,13 @@ trap cleanup EXIT
 #             scenario's work directory.
 #   RATIO TO  another scenario's NAME: the table shows this one's
 #             records/CPU-s as a ratio to it (same binary).
-# >>> HOOK: durable queue. Its scenarios go at the end of this array, once
-# >>> the queue's configuration is in the tree, e.g.
-# >>>   "light+durable|--connections 1 --batch 512|durable|light"
-# >>>   "saturation+durable|--connections 8 --batch 1000|durable|saturation"
 scenarios=(
+  "idle|--connections 1 --batch 100 --rate 2000||"
   "light|--connections 1 --batch 512||"
   "saturation|--connections 8 --batch 1000||"
+  "idle+durable|--connections 1 --batch 100 --rate 2000|durable|idle"
+  "light+durable|--connections 1 --batch 512|durable|light"
+  "saturation+durable|--connections 8 --batch 1000|durable|saturation"
 )
 
 binaries=("current=$weir")

@@ -16,6 +16,7 @@
 #
 #   bash scripts/bench-ack.sh [SECONDS_PER_SCENARIO]   (default 10)
 #   WEIR_BASELINE_BIN=/path/to/older/weir bash scripts/bench-ack.sh
+#   WEIR_BIN=/path/to/weir ...     measure a prebuilt binary instead of building
 #
 # With WEIR_BASELINE_BIN set, every scenario also runs against that binary
 # (e.g. a release build of the commit before a change), so before and after
@@ -25,8 +26,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p weir --quiet
-weir=$(realpath "$target/release/weir")
+if [ -n "${WEIR_BIN:-}" ]; then
+  weir=$(realpath "$WEIR_BIN") # a prebuilt binary instead of this tree's
+else
+  cargo build --release -p weir --quiet
+  weir=$(realpath "$target/release/weir")
+fi
 work=$(mktemp -d)
 tck=$(getconf CLK_TCK)
 daemon_pid=""

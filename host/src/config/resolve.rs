@@ -512,17 +512,25 @@ service:
         };
         assert_eq!(settings.uri().as_deref(), Some("http://collector:4317"));
 
-        assert_eq!(
-            error(&with("    endpoint: collector:4317")),
-            "exporters.otlp/b.tls.insecure: TLS is not supported yet: set `tls.insecure: true` \
-             to send in plaintext (unset, it means TLS, as in the Collector)"
+        assert!(
+            error(&with("    endpoint: http://collector:4317")).starts_with(
+                "exporters.otlp/b.tls.insecure: `http://collector:4317` asks for plaintext"
+            )
         );
         assert_eq!(
             error(&with(
                 "    endpoint: collector:4317\n    tls: {insecure: true, key_file: k.pem}"
             )),
-            "exporters.otlp/b.tls.key_file: TLS is not supported yet; remove it and set \
-             `tls.insecure: true` for plaintext"
+            "exporters.otlp/b.tls.key_file: has no effect with `tls.insecure: true` \
+             (plaintext); remove one of them"
+        );
+        // TLS files are read when the configuration is resolved, not on the
+        // first export.
+        assert!(
+            error(&with(
+                "    endpoint: collector:4317\n    tls: {ca_file: /nonexistent/ca.pem}"
+            ))
+            .starts_with("exporters.otlp/b.tls.ca_file: cannot read `/nonexistent/ca.pem`: "),
         );
         assert_eq!(
             error(&with("    tls: {insecure: true}")),
@@ -562,7 +570,7 @@ service:
 
         assert_eq!(
             error(&with("    endpoint: collector:4318")),
-            "exporters.otlphttp/b.endpoint: `collector:4318`: scheme `collector` is not http"
+            "exporters.otlphttp/b.endpoint: `collector:4318`: scheme `collector` is not http or https"
         );
         assert_eq!(
             error(&with(
@@ -584,5 +592,11 @@ service:
             "    logs_endpoint: http://vl:9428/insert/opentelemetry/v1/logs",
         ))
         .unwrap();
+        assert!(
+            error(&with(
+                "    endpoint: https://c:4318\n    tls: {ca_file: /nonexistent/ca.pem}"
+            ))
+            .starts_with("exporters.otlphttp/b.tls.ca_file: cannot read `/nonexistent/ca.pem`: "),
+        );
     }
 }

@@ -12,6 +12,7 @@ mod file;
 mod otlp;
 mod otlphttp;
 mod queue;
+mod tls;
 
 pub use error::ExportError;
 pub use otlp::OtlpExporter;

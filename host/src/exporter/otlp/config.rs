@@ -2,13 +2,14 @@
 //! keys, and the checks [`resolve`](crate::config) runs on them before
 //! anything starts.
 
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+
+use crate::exporter::tls::TlsSettings;
 
 /// Exporter `otlp`: sends each batch as an OTLP/gRPC export call
 /// (`LogsService`, `MetricsService` or `TraceService` `Export`) to a
@@ -25,15 +26,16 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct OtlpExporter {
-    /// Where to send: `host:port` (e.g. `collector:4317`) or
-    /// `http://host:port`. Plaintext only for now: `https://` is refused,
-    /// and `tls.insecure: true` must say so. The connection is made on the
-    /// first export, so a destination that is down at start is not an
-    /// error. Required; no default.
+    /// Where to send: `host:port` (e.g. `collector:4317`),
+    /// `https://host:port` (TLS), or `http://host:port` (plaintext, which
+    /// `tls.insecure: true` must confirm). `host:port` is TLS unless
+    /// `tls.insecure` is `true`, as in the Collector. The connection is
+    /// made on the first export, so a destination that is down at start is
+    /// not an error. Required; no default.
     pub endpoint: Option<String>,
-    /// Transport security. Only `insecure: true` (plaintext) is supported
-    /// yet.
-    pub tls: Tls,
+    /// Transport security, with the Collector's keys: TLS unless
+    /// `insecure: true`; see [`TlsSettings`].
+    pub tls: TlsSettings,
     /// Extra gRPC metadata sent with every call, e.g. an `authorization`
     /// token (`${env:VAR}` keeps it out of the file). Names are
     /// case-insensitive ASCII; binary (`-bin`) keys, `content-type`, `te`
@@ -56,32 +58,12 @@ impl Default for OtlpExporter {
     fn default() -> Self {
         OtlpExporter {
             endpoint: None,
-            tls: Tls::default(),
+            tls: TlsSettings::default(),
             headers: IndexMap::new(),
             compression: Compression::Gzip,
             timeout: Duration::from_secs(30),
         }
     }
-}
-
-/// The `tls` block, with the Collector's keys. TLS itself is not
-/// supported yet: the only accepted setting is `insecure: true`, and every
-/// other key is refused by validation rather than silently ignored.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Tls {
-    /// `true`: send in plaintext (h2c), without TLS. Default `false`, as in
-    /// the Collector, where it means "use TLS" — which weir does not
-    /// support yet, so `true` must be written out.
-    pub insecure: bool,
-    /// CA certificate to verify the server with. Not supported yet.
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate, for mutual TLS. Not supported yet.
-    pub cert_file: Option<PathBuf>,
-    /// Client key, for mutual TLS. Not supported yet.
-    pub key_file: Option<PathBuf>,
-    /// Skip verifying the server's certificate. Not supported yet.
-    pub insecure_skip_verify: bool,
 }
 
 /// Compression of request messages.
@@ -111,21 +93,27 @@ pub struct InvalidSetting {
 /// Metadata gRPC sets itself.
 const RESERVED_HEADERS: [&str; 3] = ["content-type", "te", "user-agent"];
 
-const TLS_LATER: &str = "TLS is not supported yet";
-
 impl OtlpExporter {
+    /// Whether calls go over TLS: unless `tls.insecure` is `true`.
+    pub fn uses_tls(&self) -> bool {
+        !self.tls.insecure
+    }
+
     /// The endpoint as the URI the gRPC channel connects to,
-    /// `http://host:port`, if it is given and well-formed.
+    /// `https://host:port` with TLS and `http://host:port` without, if it
+    /// is given and well-formed.
     pub fn uri(&self) -> Option<String> {
         let endpoint = self.endpoint.as_deref()?;
-        parse_endpoint(endpoint)
-            .ok()
-            .map(|authority| format!("http://{authority}"))
+        let (_, authority) = parse_endpoint(endpoint).ok()?;
+        let scheme = if self.uses_tls() { "https" } else { "http" };
+        Some(format!("{scheme}://{authority}"))
     }
 
     /// Checks what deserialising cannot: the endpoint is given and is
-    /// `host:port` or `http://host:port`; nothing asks for TLS; each
-    /// header is valid gRPC metadata that gRPC does not set itself.
+    /// `host:port`, `http://host:port` or `https://host:port`; its scheme
+    /// agrees with `tls.insecure`; the TLS files can be read (or, in
+    /// plaintext, none is given); each header is valid gRPC metadata that
+    /// gRPC does not set itself.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         let invalid = |field: &str, message: String| InvalidSetting {
             field: field.to_string(),
@@ -137,36 +125,43 @@ impl OtlpExporter {
                 "set `endpoint`, e.g. `collector:4317` or `http://collector:4317`".into(),
             )
         })?;
-        parse_endpoint(endpoint).map_err(|message| invalid("endpoint", message))?;
+        let (scheme, _) =
+            parse_endpoint(endpoint).map_err(|message| invalid("endpoint", message))?;
 
         let tls = &self.tls;
-        let files = [
-            ("tls.ca_file", &tls.ca_file),
-            ("tls.cert_file", &tls.cert_file),
-            ("tls.key_file", &tls.key_file),
-        ];
-        for (field, file) in files {
-            if file.is_some() {
+        match (scheme, tls.insecure) {
+            (Scheme::Https, true) => {
                 return Err(invalid(
-                    field,
-                    format!("{TLS_LATER}; remove it and set `tls.insecure: true` for plaintext"),
+                    "tls.insecure",
+                    format!(
+                        "`true` asks for plaintext, but `{endpoint}` asks for TLS; \
+                         remove one of them"
+                    ),
                 ));
             }
+            (Scheme::Http, false) => {
+                return Err(invalid(
+                    "tls.insecure",
+                    format!(
+                        "`{endpoint}` asks for plaintext: set `tls.insecure: true`, \
+                         or write `https://` for TLS (unset, `tls.insecure` means TLS, \
+                         as in the Collector)"
+                    ),
+                ));
+            }
+            _ => {}
         }
-        if tls.insecure_skip_verify {
-            return Err(invalid(
-                "tls.insecure_skip_verify",
-                format!("{TLS_LATER}; remove it and set `tls.insecure: true` for plaintext"),
-            ));
-        }
-        if !tls.insecure {
-            return Err(invalid(
-                "tls.insecure",
-                format!(
-                    "{TLS_LATER}: set `tls.insecure: true` to send in plaintext \
-                     (unset, it means TLS, as in the Collector)"
-                ),
-            ));
+        if tls.insecure {
+            if let Some(key) = tls.tls_keys_set().first() {
+                return Err(invalid(
+                    &format!("tls.{key}"),
+                    "has no effect with `tls.insecure: true` (plaintext); remove one of them"
+                        .into(),
+                ));
+            }
+        } else {
+            tls.client_config()
+                .map_err(|e| invalid(&e.field, e.message))?;
         }
 
         for (name, value) in &self.headers {
@@ -194,20 +189,28 @@ impl OtlpExporter {
     }
 }
 
-/// `host:port` or `http://host:port` (a trailing `/` allowed) → the
-/// `host:port` part.
-fn parse_endpoint(text: &str) -> Result<http::uri::Authority, String> {
-    let rest = if let Some(rest) = text.strip_prefix("http://") {
-        rest
-    } else if text.starts_with("https://") {
-        return Err(format!(
-            "`{text}`: {TLS_LATER}; use `http://host:port` or `host:port` \
-             with `tls.insecure: true`"
-        ));
+/// The scheme an endpoint was written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    /// `host:port`: `tls.insecure` decides.
+    None,
+    /// `http://`: plaintext.
+    Http,
+    /// `https://`: TLS.
+    Https,
+}
+
+/// `host:port`, `http://host:port` or `https://host:port` (a trailing `/`
+/// allowed) → the scheme and the `host:port` part.
+fn parse_endpoint(text: &str) -> Result<(Scheme, http::uri::Authority), String> {
+    let (scheme, rest) = if let Some(rest) = text.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else if let Some(rest) = text.strip_prefix("https://") {
+        (Scheme::Https, rest)
     } else if let Some((scheme, _)) = text.split_once("://") {
-        return Err(format!("`{text}`: scheme `{scheme}` is not http"));
+        return Err(format!("`{text}`: scheme `{scheme}` is not http or https"));
     } else {
-        text
+        (Scheme::None, text)
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains('/') {
@@ -220,12 +223,13 @@ fn parse_endpoint(text: &str) -> Result<http::uri::Authority, String> {
     if rest.contains('@') || authority.host().is_empty() || authority.port_u16().is_none() {
         return Err(format!("`{text}` is not `host:port`"));
     }
-    Ok(authority)
+    Ok((scheme, authority))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exporter::tls::testing::Pki;
 
     fn parse(yaml: &str) -> Result<OtlpExporter, serde_norway::Error> {
         serde_norway::from_str(yaml)
@@ -239,9 +243,9 @@ mod tests {
         assert!(s.headers.is_empty());
         assert_eq!(
             s.tls,
-            Tls {
+            TlsSettings {
                 insecure: true,
-                ..Tls::default()
+                ..TlsSettings::default()
             }
         );
         assert_eq!(s.validate(), Ok(()));
@@ -288,12 +292,7 @@ timeout: 2s",
         );
         assert_eq!(
             err(&format!("endpoint: grpc://collector:4317{plain}")),
-            "endpoint: `grpc://collector:4317`: scheme `grpc` is not http"
-        );
-        assert_eq!(
-            err(&format!("endpoint: https://collector:4317{plain}")),
-            "endpoint: `https://collector:4317`: TLS is not supported yet; \
-             use `http://host:port` or `host:port` with `tls.insecure: true`"
+            "endpoint: `grpc://collector:4317`: scheme `grpc` is not http or https"
         );
         assert_eq!(
             err(&format!(
@@ -324,29 +323,65 @@ timeout: 2s",
     }
 
     #[test]
-    fn tls_is_refused_until_it_is_supported() {
+    fn tls_is_the_default_and_the_scheme_must_agree_with_insecure() {
+        let pki = Pki::new();
+        let ca = pki.path("ca.pem").display().to_string();
+        let with_ca = |endpoint: &str| {
+            parse(&format!("endpoint: {endpoint}\ntls: {{ca_file: '{ca}'}}")).unwrap()
+        };
+        let s = with_ca("collector:4317");
+        assert!(s.uses_tls());
+        assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.uri().as_deref(), Some("https://collector:4317"));
+        let s = with_ca("https://collector:4317/");
+        assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.uri().as_deref(), Some("https://collector:4317"));
+
         let err = |yaml: &str| parse(yaml).unwrap().validate().unwrap_err().to_string();
         assert_eq!(
-            err("endpoint: collector:4317"),
-            "tls.insecure: TLS is not supported yet: set `tls.insecure: true` to send in \
-             plaintext (unset, it means TLS, as in the Collector)"
-        );
-        assert!(
-            err("endpoint: collector:4317\ntls: {insecure: false}")
-                .starts_with("tls.insecure: TLS is not supported yet")
+            err("endpoint: http://collector:4317"),
+            "tls.insecure: `http://collector:4317` asks for plaintext: set \
+             `tls.insecure: true`, or write `https://` for TLS (unset, `tls.insecure` \
+             means TLS, as in the Collector)"
         );
         assert_eq!(
-            err("endpoint: collector:4317\ntls: {insecure: true, ca_file: /etc/ca.pem}"),
-            "tls.ca_file: TLS is not supported yet; remove it and set `tls.insecure: true` \
-             for plaintext"
+            err("endpoint: https://collector:4317\ntls: {insecure: true}"),
+            "tls.insecure: `true` asks for plaintext, but `https://collector:4317` asks \
+             for TLS; remove one of them"
+        );
+        assert_eq!(
+            err("endpoint: c:1\ntls: {insecure: true, ca_file: /etc/ca.pem}"),
+            "tls.ca_file: has no effect with `tls.insecure: true` (plaintext); \
+             remove one of them"
         );
         assert!(
-            err("endpoint: c:1\ntls: {cert_file: c.pem, key_file: k.pem}")
-                .starts_with("tls.cert_file: TLS is not supported yet")
+            err("endpoint: c:1\ntls: {insecure: true, insecure_skip_verify: true}")
+                .starts_with("tls.insecure_skip_verify: has no effect")
         );
+    }
+
+    #[test]
+    fn tls_files_are_read_when_validating() {
+        let pki = Pki::new();
+        let missing = pki.path("missing.pem").display().to_string();
+        let err = parse(&format!("endpoint: c:1\ntls: {{ca_file: '{missing}'}}"))
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.field, "tls.ca_file");
         assert!(
-            err("endpoint: c:1\ntls: {insecure_skip_verify: true}")
-                .starts_with("tls.insecure_skip_verify: TLS is not supported yet")
+            err.message
+                .starts_with(&format!("cannot read `{missing}`: ")),
+            "{err}"
+        );
+        let client = pki.path("client.pem").display().to_string();
+        assert_eq!(
+            parse(&format!("endpoint: c:1\ntls: {{cert_file: '{client}'}}"))
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string(),
+            "tls.key_file: needed with `tls.cert_file`"
         );
     }
 }

@@ -4,15 +4,19 @@
 //! endpoint.
 //!
 //! [`config`] holds the user's settings; [`service`] keeps one lazily
-//! connected HTTP/2 channel, sends each batch's export request on it
+//! connected HTTP/2 channel (over TLS by [`connect`], unless
+//! `tls.insecure`), sends each batch's export request on it
 //! (gzip or zstd compressed, with the configured metadata and deadline)
 //! and reads the answer, logging a partial success; [`status`] turns a
 //! failed call into a retryable failure (with the server's `RetryInfo`
 //! delay) or a permanent one, as the OTLP specification sorts gRPC codes.
 
 mod config;
+mod connect;
 mod service;
 mod status;
+#[cfg(test)]
+mod tls_tests;
 
 pub use config::OtlpExporter;
 pub(crate) use service::OtlpSink;

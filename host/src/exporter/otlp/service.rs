@@ -18,6 +18,7 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 
 use super::config::{Compression, OtlpExporter};
+use super::connect::TlsConnector;
 use super::status;
 use crate::exporter::ExportError;
 use crate::otlp::{Batch, Payload};
@@ -83,11 +84,28 @@ impl OtlpSink {
         if !settings.timeout.is_zero() {
             endpoint = endpoint.connect_timeout(settings.timeout);
         }
+        let tls = if settings.uses_tls() {
+            settings.tls.warn_if_unverified(id);
+            let config = settings
+                .tls
+                .client_config()
+                .map_err(|e| anyhow::anyhow!("otlp exporter {id}: {e}"))?;
+            let name = settings
+                .tls
+                .server_name()
+                .map_err(|e| anyhow::anyhow!("otlp exporter {id}: {e}"))?;
+            Some(TlsConnector::new(config, name))
+        } else {
+            None
+        };
         // The channel's worker task is spawned on the runtime that is
         // current here.
         let channel = {
             let _entered = runtime.enter();
-            endpoint.connect_lazy()
+            match tls {
+                Some(connector) => endpoint.connect_with_connector_lazy(connector),
+                None => endpoint.connect_lazy(),
+            }
         };
         let mut metadata = MetadataMap::new();
         for (name, value) in &settings.headers {
@@ -217,7 +235,7 @@ fn request<T>(message: T, metadata: &MetadataMap, timeout: Duration) -> Request<
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
 
@@ -236,8 +254,8 @@ mod tests {
     use tonic::{Code, Response, Status};
 
     use super::*;
-    use crate::exporter::otlp::config::Tls;
     use crate::exporter::otlp::status::retry_info_details;
+    use crate::exporter::tls::TlsSettings;
     use crate::otlp::common::{AnyValue, KeyValue, any_value};
     use crate::otlp::logs::{LogRecord, ResourceLogs, ScopeLogs};
     use crate::otlp::trace::{ResourceSpans, ScopeSpans, Span};
@@ -245,9 +263,9 @@ mod tests {
 
     /// A call as the test server received it.
     #[derive(Debug)]
-    struct Received {
-        metadata: MetadataMap,
-        batch: Batch,
+    pub(in crate::exporter::otlp) struct Received {
+        pub(in crate::exporter::otlp) metadata: MetadataMap,
+        pub(in crate::exporter::otlp) batch: Batch,
     }
 
     /// What the server answers: `Ok((rejected, message))` is a success,
@@ -308,7 +326,7 @@ mod tests {
 
     /// A runtime for the server and the client; the test thread itself
     /// stays outside it, as an exporter thread does.
-    fn runtime() -> tokio::runtime::Runtime {
+    pub(in crate::exporter::otlp) fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -323,6 +341,25 @@ mod tests {
         listener: tokio::net::TcpListener,
         answer: impl Fn() -> Result<(i64, String), Status> + Send + Sync + 'static,
     ) -> Arc<Mutex<Vec<Received>>> {
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        serve_incoming(runtime, incoming, answer)
+    }
+
+    /// Serves the connections of `incoming` as [`serve_on`] does.
+    pub(in crate::exporter::otlp) fn serve_incoming<IO, IE>(
+        runtime: &tokio::runtime::Runtime,
+        incoming: impl tokio_stream::Stream<Item = Result<IO, IE>> + Send + 'static,
+        answer: impl Fn() -> Result<(i64, String), Status> + Send + Sync + 'static,
+    ) -> Arc<Mutex<Vec<Received>>>
+    where
+        IO: tokio::io::AsyncRead
+            + tokio::io::AsyncWrite
+            + tonic::transport::server::Connected
+            + Unpin
+            + Send
+            + 'static,
+        IE: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+    {
         let received = Arc::new(Mutex::new(Vec::new()));
         let collector = Collector {
             answer: Arc::new(answer),
@@ -336,7 +373,6 @@ mod tests {
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd)
             .send_compressed(CompressionEncoding::Gzip);
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         runtime.spawn(
             tonic::transport::Server::builder()
                 .add_service(logs)
@@ -358,23 +394,26 @@ mod tests {
         (addr.to_string(), serve_on(runtime, listener, answer))
     }
 
-    fn ok() -> Result<(i64, String), Status> {
+    pub(in crate::exporter::otlp) fn ok() -> Result<(i64, String), Status> {
         Ok((0, String::new()))
     }
 
     fn settings(endpoint: &str) -> OtlpExporter {
         OtlpExporter {
             endpoint: Some(endpoint.to_string()),
-            tls: Tls {
+            tls: TlsSettings {
                 insecure: true,
-                ..Tls::default()
+                ..TlsSettings::default()
             },
             timeout: Duration::from_secs(5),
             ..Default::default()
         }
     }
 
-    fn sink(runtime: &tokio::runtime::Runtime, settings: OtlpExporter) -> OtlpSink {
+    pub(in crate::exporter::otlp) fn sink(
+        runtime: &tokio::runtime::Runtime,
+        settings: OtlpExporter,
+    ) -> OtlpSink {
         OtlpSink::new("otlp/test", settings, runtime.handle().clone()).unwrap()
     }
 
@@ -386,7 +425,7 @@ mod tests {
 
     /// A logs batch of `n` records with bodies, attributes and trace and
     /// span ids, so that a lossy path has something to lose.
-    fn logs(n: usize) -> Batch {
+    pub(in crate::exporter::otlp) fn logs(n: usize) -> Batch {
         ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 scope_logs: vec![ScopeLogs {

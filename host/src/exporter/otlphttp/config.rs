@@ -7,6 +7,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
 
 /// Exporter `otlphttp`: sends each batch as an OTLP/HTTP export request
@@ -24,7 +25,8 @@ pub struct OtlpHttpExporter {
     /// Base URL, e.g. `http://collector:4318`; the signal's path
     /// (`/v1/logs`, `/v1/metrics`, `/v1/traces`) is appended to it. Needed
     /// unless every signal the exporter receives has its own endpoint
-    /// below. Plain `http` only: `https` is not supported yet. No default.
+    /// below. `https://` URLs are sent over TLS, configured by `tls`.
+    /// No default.
     pub endpoint: Option<String>,
     /// Full URL for logs, used as is instead of `endpoint` + `/v1/logs`.
     pub logs_endpoint: Option<String>,
@@ -34,6 +36,12 @@ pub struct OtlpHttpExporter {
     /// Full URL for traces, used as is instead of `endpoint` +
     /// `/v1/traces`.
     pub traces_endpoint: Option<String>,
+    /// Transport security for `https://` endpoints, with the Collector's
+    /// keys; see [`TlsSettings`]. The URL's scheme decides whether TLS is
+    /// used, so TLS keys with no `https://` endpoint, or `insecure: true`
+    /// with one, are refused as contradictions. Default: the system's
+    /// roots, no client certificate.
+    pub tls: TlsSettings,
     /// Extra headers sent with every request, e.g. an `Authorization`
     /// token (`${env:VAR}` keeps it out of the file). `Content-Type`,
     /// `Content-Encoding` and `Content-Length` are set from `encoding` and
@@ -59,6 +67,7 @@ impl Default for OtlpHttpExporter {
             logs_endpoint: None,
             metrics_endpoint: None,
             traces_endpoint: None,
+            tls: TlsSettings::default(),
             headers: IndexMap::new(),
             compression: Compression::Gzip,
             encoding: Encoding::Proto,
@@ -123,8 +132,8 @@ impl OtlpHttpExporter {
     }
 
     /// Checks what deserialising cannot: that at least one endpoint is
-    /// given, each is an `http` URL (`https` is not supported yet), and
-    /// each header is a valid HTTP header the exporter does not set
+    /// given, each is an `http` or `https` URL, `tls` agrees with the
+    /// schemes and its files can be read, and each header is a valid HTTP header the exporter does not set
     /// itself. Whether a signal the exporter is used for has an endpoint
     /// is checked where the pipelines are known, with
     /// [`signal_url`](Self::signal_url).
@@ -145,9 +154,36 @@ impl OtlpHttpExporter {
                 "set `endpoint` (or `logs_endpoint`, `metrics_endpoint`, `traces_endpoint`)".into(),
             ));
         }
+        let mut https = None;
         for (field, url) in endpoints {
             if let Some(url) = url {
-                check_url(url).map_err(|message| invalid(field, message))?;
+                if check_url(url).map_err(|message| invalid(field, message))? {
+                    https = https.or(Some(url));
+                }
+            }
+        }
+        match https {
+            Some(url) if self.tls.insecure => {
+                return Err(invalid(
+                    "tls.insecure",
+                    format!(
+                        "`true` asks for plaintext, but `{url}` asks for TLS; \
+                         remove one of them"
+                    ),
+                ));
+            }
+            Some(_) => {
+                self.tls
+                    .client_config()
+                    .map_err(|e| invalid(&e.field, e.message))?;
+            }
+            None => {
+                if let Some(key) = self.tls.tls_keys_set().first() {
+                    return Err(invalid(
+                        &format!("tls.{key}"),
+                        "has no effect: no endpoint is `https://`".into(),
+                    ));
+                }
             }
         }
         for (name, value) in &self.headers {
@@ -171,22 +207,24 @@ impl OtlpHttpExporter {
     }
 }
 
-fn check_url(text: &str) -> Result<(), String> {
+/// Checks an endpoint URL; says whether it is `https`.
+fn check_url(text: &str) -> Result<bool, String> {
     let url = reqwest::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    match url.scheme() {
-        "http" => {}
-        "https" => return Err(format!("`{text}`: https is not supported yet; use http")),
-        other => return Err(format!("`{text}`: scheme `{other}` is not http")),
-    }
+    let https = match url.scheme() {
+        "http" => false,
+        "https" => true,
+        other => return Err(format!("`{text}`: scheme `{other}` is not http or https")),
+    };
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("`{text}` names no host"));
     }
-    Ok(())
+    Ok(https)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exporter::tls::testing::Pki;
 
     fn parse(yaml: &str) -> Result<OtlpHttpExporter, serde_norway::Error> {
         serde_norway::from_str(yaml)
@@ -261,8 +299,8 @@ timeout: 2s",
                 .starts_with("metrics_endpoint: `not a url` is not a URL")
         );
         assert_eq!(
-            err("traces_endpoint: https://a/v1/traces"),
-            "traces_endpoint: `https://a/v1/traces`: https is not supported yet; use http"
+            err("traces_endpoint: ftp://a/v1/traces"),
+            "traces_endpoint: `ftp://a/v1/traces`: scheme `ftp` is not http or https"
         );
         assert_eq!(
             err("endpoint: http://a\nheaders: {Content-Type: text/plain}"),
@@ -271,6 +309,40 @@ timeout: 2s",
         assert!(
             err("endpoint: http://a\nheaders: {\"X-A\": \"a\\nb\"}")
                 .starts_with("headers.X-A: not a valid")
+        );
+    }
+
+    #[test]
+    fn the_scheme_decides_tls_and_the_tls_keys_must_agree() {
+        let pki = Pki::new();
+        let ca = pki.path("ca.pem").display().to_string();
+        let ok = |yaml: &str| parse(yaml).unwrap().validate();
+        assert_eq!(
+            ok(&format!(
+                "endpoint: https://c:4318\ntls: {{ca_file: '{ca}'}}"
+            )),
+            Ok(())
+        );
+        assert_eq!(ok("endpoint: http://c:4318\ntls: {insecure: true}"), Ok(()));
+
+        let err = |yaml: &str| parse(yaml).unwrap().validate().unwrap_err().to_string();
+        assert_eq!(
+            err(&format!(
+                "endpoint: http://c:4318\ntls: {{ca_file: '{ca}'}}"
+            )),
+            "tls.ca_file: has no effect: no endpoint is `https://`"
+        );
+        assert_eq!(
+            err("logs_endpoint: https://vl/v1/logs\ntls: {insecure: true}"),
+            "tls.insecure: `true` asks for plaintext, but `https://vl/v1/logs` asks for TLS; \
+             remove one of them"
+        );
+        let missing = pki.path("missing.pem").display().to_string();
+        assert!(
+            err(&format!(
+                "endpoint: https://c\ntls: {{ca_file: '{missing}'}}"
+            ))
+            .starts_with(&format!("tls.ca_file: cannot read `{missing}`: ")),
         );
     }
 }

@@ -15,7 +15,7 @@ use reqwest::{StatusCode, Url};
 
 use super::config::{Compression, Encoding, OtlpHttpExporter};
 use super::request::{self, JSON, PROTOBUF};
-use crate::exporter::ExportError;
+use crate::exporter::{ExportError, tls};
 use crate::otlp::{Batch, Signal};
 
 /// How much of an answer's body is read: enough for any status message or
@@ -68,6 +68,22 @@ impl OtlpHttpSink {
                 urls.push((signal, url));
             }
         }
+        // reqwest is built with rustls but no crypto provider of its own,
+        // so it is always handed a configuration: the `tls` settings' if
+        // an endpoint is `https`, else one that trusts nothing (and is
+        // never used).
+        let mut tls = if urls.iter().any(|(_, url)| url.scheme() == "https") {
+            settings.tls.warn_if_unverified(id);
+            settings
+                .tls
+                .client_config()
+                .map_err(|e| anyhow::anyhow!("otlphttp exporter {id}: {e}"))?
+        } else {
+            tls::plaintext_only_config()
+        };
+        // The client speaks HTTP/1.1 only (reqwest without `http2`).
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        client = client.tls_backend_preconfigured(tls);
         Ok(OtlpHttpSink {
             id: id.to_string(),
             urls,

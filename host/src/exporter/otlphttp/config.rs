@@ -156,10 +156,10 @@ impl OtlpHttpExporter {
         }
         let mut https = None;
         for (field, url) in endpoints {
-            if let Some(url) = url {
-                if check_url(url).map_err(|message| invalid(field, message))? {
-                    https = https.or(Some(url));
-                }
+            if let Some(url) = url
+                && check_url(url).map_err(|message| invalid(field, message))?
+            {
+                https = https.or(Some(url));
             }
         }
         match https {

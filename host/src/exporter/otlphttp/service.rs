@@ -352,7 +352,7 @@ struct ExportPartialSuccess {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
 
@@ -365,15 +365,15 @@ mod tests {
 
     /// A request as the test server received it.
     #[derive(Debug)]
-    struct Received {
-        path: String,
-        headers: AxumHeaders,
-        body: Bytes,
+    pub(in crate::exporter::otlphttp) struct Received {
+        pub(in crate::exporter::otlphttp) path: String,
+        pub(in crate::exporter::otlphttp) headers: AxumHeaders,
+        pub(in crate::exporter::otlphttp) body: Bytes,
     }
 
     /// A runtime for the server and the client; the test thread itself
     /// stays outside it, as an exporter thread does.
-    fn runtime() -> tokio::runtime::Runtime {
+    pub(in crate::exporter::otlphttp) fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -387,6 +387,20 @@ mod tests {
         runtime: &tokio::runtime::Runtime,
         answer: impl Fn() -> Response + Clone + Send + Sync + 'static,
     ) -> (String, Arc<Mutex<Vec<Received>>>) {
+        let (app, received) = app(answer);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), received)
+    }
+
+    /// A server that answers every request with `answer()` and records
+    /// what arrived.
+    pub(in crate::exporter::otlphttp) fn app(
+        answer: impl Fn() -> Response + Clone + Send + Sync + 'static,
+    ) -> (axum::Router, Arc<Mutex<Vec<Received>>>) {
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = received.clone();
         let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
@@ -402,15 +416,13 @@ mod tests {
                 answer()
             }
         });
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        runtime.spawn(async move { axum::serve(listener, app).await });
-        (format!("http://{addr}"), received)
+        (app, received)
     }
 
-    fn sink(runtime: &tokio::runtime::Runtime, settings: OtlpHttpExporter) -> OtlpHttpSink {
+    pub(in crate::exporter::otlphttp) fn sink(
+        runtime: &tokio::runtime::Runtime,
+        settings: OtlpHttpExporter,
+    ) -> OtlpHttpSink {
         OtlpHttpSink::new("otlphttp/test", settings, runtime.handle().clone()).unwrap()
     }
 

@@ -22,6 +22,15 @@ pub struct Daemon {
     pub telemetry: String,
 }
 
+/// reqwest is built without a TLS crypto provider of its own (weir hands
+/// its exporters a rustls configuration on `ring`), so even the tests'
+/// plain-HTTP clients need a process-wide provider before the first one
+/// is built. Every test that talks HTTP starts a [`Daemon`] first.
+fn install_crypto_provider() {
+    // An error only means it is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -91,6 +100,7 @@ impl Daemon {
     /// directories; waits until it is ready.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
+        install_crypto_provider();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

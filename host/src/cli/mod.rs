@@ -115,6 +115,10 @@ impl Cli {
 /// The whole program: parse arguments, start logging, run the command,
 /// print an error with its causes.
 pub fn main() -> ExitCode {
+    // reqwest (weir gen, weir plugin ls, the otlphttp exporter) is built
+    // without a crypto provider of its own: rustls on `ring` for the whole
+    // process, so no second TLS stack is compiled in.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     init_logging(cli.log_filter(), cli.log_format == "json");
     match run(cli) {

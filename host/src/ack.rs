@@ -14,8 +14,19 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+/// Why some of a request's records were not delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AckError {
+    /// The first reason reported.
+    pub reason: String,
+    /// Whether every failure was permanent (a destination refused the
+    /// records for good): the sender should not retry. One retryable
+    /// failure among them makes the whole retryable.
+    pub permanent: bool,
+}
+
 /// What the source of a request learns.
-pub type AckResult = Result<(), String>;
+pub type AckResult = Result<(), AckError>;
 
 /// A share in the acknowledgement of one or more requests.
 #[derive(Clone, Debug)]
@@ -26,7 +37,7 @@ pub struct Ack {
 #[derive(Debug)]
 struct Inner {
     tx: Mutex<Option<oneshot::Sender<AckResult>>>,
-    failure: Mutex<Option<String>>,
+    failure: Mutex<Option<AckError>>,
 }
 
 impl Ack {
@@ -45,12 +56,24 @@ impl Ack {
         )
     }
 
-    /// Records that this share could not be delivered. The first reason
-    /// wins; the source hears it when every share is done.
+    /// Records that this share could not be delivered, for a reason
+    /// that may pass (retrying may succeed). The first reason wins; the
+    /// source hears it when every share is done.
     pub fn fail(&self, reason: impl Into<String>) {
+        self.record(reason.into(), false);
+    }
+
+    /// Records that this share was refused for good: retrying the same
+    /// records cannot succeed.
+    pub fn fail_permanently(&self, reason: impl Into<String>) {
+        self.record(reason.into(), true);
+    }
+
+    fn record(&self, reason: String, permanent: bool) {
         let mut failure = self.inner.failure.lock().expect("ack lock");
-        if failure.is_none() {
-            *failure = Some(reason.into());
+        match failure.as_mut() {
+            None => *failure = Some(AckError { reason, permanent }),
+            Some(first) => first.permanent &= permanent,
         }
     }
 }
@@ -89,6 +112,31 @@ mod tests {
         share.fail("disk full");
         ack.fail("later failure");
         drop((ack, share));
-        assert_eq!(rx.try_recv().unwrap(), Err("disk full".to_string()));
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Err(AckError {
+                reason: "disk full".to_string(),
+                permanent: false
+            })
+        );
+    }
+
+    #[test]
+    fn only_failures_that_are_all_permanent_are_permanent() {
+        let (ack, mut rx) = Ack::new();
+        ack.fail_permanently("400 from a");
+        drop(ack);
+        assert!(rx.try_recv().unwrap().unwrap_err().permanent);
+
+        let (ack, mut rx) = Ack::new();
+        let share = ack.clone();
+        ack.fail_permanently("400 from a");
+        share.fail("503 from b");
+        drop((ack, share));
+        let error = rx.try_recv().unwrap().unwrap_err();
+        assert_eq!(
+            (error.reason.as_str(), error.permanent),
+            ("400 from a", false)
+        );
     }
 }

@@ -23,6 +23,10 @@ fn destination() -> Daemon {
 /// An edge sending logs to `logs_endpoint` through `otlphttp`, with
 /// dead letters going to files under `{dir}/dead`.
 fn edge(logs_endpoint: &str) -> Daemon {
+    edge_with(logs_endpoint, "      dead_letter: [file/dead]\n")
+}
+
+fn edge_with(logs_endpoint: &str, dead_letter: &str) -> Daemon {
     let config = format!(
         "receivers:
   otlp:
@@ -44,8 +48,7 @@ service:
     logs:
       receivers: [otlp]
       exporters: [otlphttp/b]
-      dead_letter: [file/dead]
-"
+{dead_letter}"
     );
     Daemon::from_config(tempfile::tempdir().expect("temp dir"), &config)
 }
@@ -100,4 +103,22 @@ fn a_permanent_refusal_goes_to_the_dead_letters_not_back_to_the_sender() {
     let dead = std::fs::read_to_string(a.dir().join("dead/logs/logs.jsonl")).expect("dead letters");
     assert_eq!(dead.lines().count(), 1);
     assert!(b.log_records().is_empty());
+}
+
+#[test]
+fn without_dead_letters_a_permanent_refusal_tells_the_sender_not_to_retry() {
+    let mut b = destination();
+    let mut a = edge_with(&format!("{}/v1/nowhere", b.http), "");
+    let answer = send(&a, 3);
+    let status = answer.status();
+    let body = answer.text().unwrap_or_default();
+    assert!(a.stop().success());
+    assert!(b.stop().success());
+    // 400, not 503: an OTLP client drops the request instead of retrying
+    // it for ever.
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("refused for good") && body.contains("404"),
+        "{body}"
+    );
 }

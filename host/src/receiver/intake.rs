@@ -66,6 +66,9 @@ pub enum RefusalKind {
     ShuttingDown,
     /// An exporter failed or took too long: retry later.
     ExportFailed,
+    /// A destination refused the records for good (and the pipeline has
+    /// no dead-letter exporter for them): do not retry.
+    ExportRefused,
 }
 
 impl RefusalKind {
@@ -79,6 +82,7 @@ impl RefusalKind {
             RefusalKind::Overloaded => "overloaded",
             RefusalKind::ShuttingDown => "shutting_down",
             RefusalKind::ExportFailed => "export_failed",
+            RefusalKind::ExportRefused => "export_refused",
         }
     }
 }
@@ -115,6 +119,10 @@ impl From<SubmitError> for Refusal {
             SubmitError::ExportFailed(reason) => Refusal::new(
                 RefusalKind::ExportFailed,
                 format!("export failed, retry later: {reason}"),
+            ),
+            SubmitError::ExportRefused(reason) => Refusal::new(
+                RefusalKind::ExportRefused,
+                format!("the records were refused for good: {reason}"),
             ),
         }
     }

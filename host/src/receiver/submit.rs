@@ -22,6 +22,8 @@ pub enum SubmitError {
     ShuttingDown,
     /// An exporter could not take the records (or took too long).
     ExportFailed(String),
+    /// A destination refused the records for good: retrying cannot help.
+    ExportRefused(String),
 }
 
 /// Sends `batch` to every pipeline in `inputs` (a copy each) and waits
@@ -45,7 +47,8 @@ pub async fn submit(inputs: &[PipelineInput], batch: Batch) -> Result<(), Submit
     drop(ack);
     match tokio::time::timeout(ACK_TIMEOUT, done).await {
         Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(reason))) => Err(SubmitError::ExportFailed(reason)),
+        Ok(Ok(Err(error))) if error.permanent => Err(SubmitError::ExportRefused(error.reason)),
+        Ok(Ok(Err(error))) => Err(SubmitError::ExportFailed(error.reason)),
         Ok(Err(_)) => Err(SubmitError::ShuttingDown),
         Err(_) => Err(SubmitError::ExportFailed(format!(
             "not exported within {}s",

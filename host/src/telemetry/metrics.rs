@@ -28,7 +28,8 @@ pub struct RefusedLabels {
     /// `grpc` or `http`.
     pub transport: &'static str,
     /// Why: `malformed`, `too_large`, `unsupported_media_type`,
-    /// `no_pipeline`, `overloaded`, `export_failed`, `shutting_down`
+    /// `no_pipeline`, `overloaded`, `export_failed`, `export_refused`,
+    /// `shutting_down`
     /// (counted for gRPC and HTTP alike, including what tonic refuses
     /// before weir's code runs).
     pub reason: &'static str,

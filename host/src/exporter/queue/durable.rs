@@ -203,8 +203,14 @@ impl Intake {
             tracing::warn!(exporter = %self.id, %error, records,
                 "durable queue refused a batch; its senders are told to retry");
         }
+        let reason = format!("exporter {}: {error}", self.id);
         for ack in &job.acks {
-            ack.fail(format!("exporter {}: {error}", self.id));
+            // A batch larger than the whole queue will never fit.
+            if matches!(error, AppendError::TooLarge { .. }) {
+                ack.fail_permanently(&reason);
+            } else {
+                ack.fail(&reason);
+            }
         }
     }
 }

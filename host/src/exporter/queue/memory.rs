@@ -65,8 +65,13 @@ impl Consumer {
                 }
                 tracing::error!(exporter = %self.id, %error, records = job.batch.len(), permanent,
                     "export failed");
+                let reason = format!("exporter {}: {error}", self.id);
                 for ack in &job.acks {
-                    ack.fail(format!("exporter {}: {error}", self.id));
+                    if permanent {
+                        ack.fail_permanently(&reason);
+                    } else {
+                        ack.fail(&reason);
+                    }
                 }
             }
         }

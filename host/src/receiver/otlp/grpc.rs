@@ -98,7 +98,9 @@ impl GrpcReceiver {
 /// weir never sends) tells the client to retry.
 fn status(refusal: Refusal) -> Status {
     let code = match refusal.kind {
-        RefusalKind::Malformed | RefusalKind::UnsupportedMediaType => Code::InvalidArgument,
+        RefusalKind::Malformed | RefusalKind::UnsupportedMediaType | RefusalKind::ExportRefused => {
+            Code::InvalidArgument
+        }
         RefusalKind::TooLarge => Code::ResourceExhausted,
         RefusalKind::NoPipeline => Code::Unimplemented,
         RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {

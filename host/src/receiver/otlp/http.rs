@@ -192,7 +192,7 @@ fn success(format: Format) -> Response {
 /// `Retry-After`) tells the client to retry.
 fn status(kind: RefusalKind) -> (StatusCode, i32) {
     match kind {
-        RefusalKind::Malformed => (StatusCode::BAD_REQUEST, 3),
+        RefusalKind::Malformed | RefusalKind::ExportRefused => (StatusCode::BAD_REQUEST, 3),
         RefusalKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, 8),
         RefusalKind::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3),
         RefusalKind::NoPipeline => (StatusCode::NOT_FOUND, 12),

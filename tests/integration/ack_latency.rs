@@ -16,6 +16,7 @@ use weir::otlp::Signal;
 use weir_tests::batches;
 
 use crate::daemon_support::{Daemon, json_attr};
+use crate::python_client::python;
 
 /// The embedded default's `batch` timeout, which a request must not wait.
 const BATCH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -114,28 +115,6 @@ fn a_sequential_client_is_not_held_for_the_batch_timeout() {
          (p99 {p99:.1} ms), not below {half_timeout} ms, half the {} ms `timeout`",
         BATCH_TIMEOUT.as_millis()
     );
-}
-
-/// The virtualenv's python, set up by `scripts/python-env.sh` (as in
-/// `python_client`).
-fn python() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let out = Command::new("bash")
-        .arg(root.join("scripts/python-env.sh"))
-        .output()
-        .expect("run scripts/python-env.sh");
-    assert!(
-        out.status.success(),
-        "cannot set up the Python OpenTelemetry SDK (needs python3 with venv and pip, \
-         and access to PyPI); run `bash scripts/python-env.sh` to see why:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_string()
 }
 
 /// Runs `sdk_burst.py` (bounded: killed after `limit`); returns its JSON

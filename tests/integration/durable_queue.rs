@@ -16,7 +16,7 @@ use weir_tests::batches::{self, int_attr};
 use crate::daemon_support::{Daemon, json_attr};
 
 /// The destination: a weir that writes what it receives to files.
-fn destination() -> Daemon {
+pub(crate) fn destination() -> Daemon {
     Daemon::start(
         "  batch:\n    timeout: 10ms",
         "  file:\n    path: {data}",

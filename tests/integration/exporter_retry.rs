@@ -11,14 +11,7 @@ use reqwest::blocking::Client;
 use weir_tests::batches;
 
 use crate::daemon_support::Daemon;
-
-fn destination() -> Daemon {
-    Daemon::start(
-        "  batch:\n    timeout: 10ms",
-        "  file:\n    path: {data}",
-        "    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]",
-    )
-}
+use crate::durable_queue::destination;
 
 /// An edge sending logs to `logs_endpoint` through `otlphttp`, with
 /// dead letters going to files under `{dir}/dead`.

@@ -11,8 +11,9 @@ use weir::otlp::Signal;
 
 use crate::daemon_support::{Daemon, json_attr};
 
-/// The virtualenv's python, set up by `scripts/python-env.sh`.
-fn python() -> String {
+/// The virtualenv's python, set up by `scripts/python-env.sh` (shared by
+/// every module that drives the Python SDK).
+pub(crate) fn python() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let out = Command::new("bash")
         .arg(root.join("scripts/python-env.sh"))

@@ -1,14 +1,22 @@
-//! weir → weir over OTLP/gRPC (issue 14): an edge weir ("A") receives
-//! OTLP/HTTP and forwards with its `otlp` exporter to a second weir ("B")
+//! weir → weir (issue 14): an edge weir ("A") receives OTLP and forwards
+//! with its `otlp` (gRPC) or `otlphttp` exporter to a second weir ("B")
 //! that writes files. What A acknowledged must reach B's files intact —
-//! resources, attributes, trace and span ids — including when B starts
-//! only after A has acknowledged the records.
+//! resources, attributes, trace and span ids — whether it came from the
+//! OpenTelemetry Python SDK or from raw requests, and including when B
+//! starts only after A has acknowledged the records. When B is down and
+//! A's queues fill, A answers 503, and the client's retry gets through
+//! once B is back.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use prost::Message;
 use reqwest::blocking::Client;
+use serde_json::Value;
 use weir::otlp::common::InstrumentationScope;
 use weir::otlp::logs::LogRecord;
 use weir::otlp::resource::Resource;
@@ -17,6 +25,7 @@ use weir::otlp::{Batch, ExportLogsServiceRequest, ExportTraceServiceRequest, Pay
 use weir_tests::batches::{self, int_attr};
 
 use crate::daemon_support::{Daemon, json_attr};
+use crate::python_client::python;
 
 /// The destination: a weir that writes every signal to files.
 fn destination() -> Daemon {
@@ -26,14 +35,27 @@ fn destination() -> Daemon {
 /// The edge: logs and traces in, the `otlp` exporter out to `to`'s
 /// OTLP/gRPC port, in plaintext.
 fn edge(to: &Daemon) -> Daemon {
+    edge_with(
+        "otlp/b",
+        &format!("endpoint: {}\n    tls:\n      insecure: true", to.grpc),
+    )
+}
+
+/// The edge with the `otlphttp` exporter to `to`'s OTLP/HTTP port.
+fn http_edge(to: &Daemon) -> Daemon {
+    edge_with("otlphttp/b", &format!("endpoint: {}", to.http))
+}
+
+/// An edge whose logs and traces pipelines export to exporter `id`,
+/// configured with `settings` (YAML, indented under the exporter).
+fn edge_with(id: &str, settings: &str) -> Daemon {
     Daemon::start(
         "  batch:\n    timeout: 20ms",
+        &format!("  {id}:\n    {settings}"),
         &format!(
-            "  otlp/b:\n    endpoint: {}\n    tls:\n      insecure: true",
-            to.grpc
+            "    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [{id}]\n\
+             \x20   traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [{id}]"
         ),
-        "    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [otlp/b]\n\
-         \x20   traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [otlp/b]",
     )
 }
 
@@ -282,4 +304,324 @@ fn when_the_far_end_starts_late_the_edge_retries_and_nothing_is_lost() {
         log.contains("refused"),
         "the edge should have met a refused connection while B was down; edge log:\n{log}"
     );
+}
+
+/// Sends 10 records of `signal` with the Python SDK over `protocol` to
+/// `endpoint`, tagged with the resource attribute `test.run_id`; returns
+/// the script's summary. The SDK exporters fail the script on any
+/// refused export, so success means the edge answered 200 to all.
+fn sdk_send(python: &str, protocol: &str, endpoint: &str, signal: &str, run_id: &str) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/send_otlp.py");
+    let out = Command::new(python)
+        .arg(script)
+        .args(["--protocol", protocol, "--endpoint", endpoint])
+        .args(["--signal", signal, "--run-id", run_id, "--count", "10"])
+        .output()
+        .expect("run send_otlp.py");
+    assert!(
+        out.status.success(),
+        "the Python SDK could not export {signal} over {protocol} to the edge:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(out.stdout.trim_ascii()).expect("send_otlp.py prints a JSON summary")
+}
+
+/// The records of run `run_id` in OTLP/JSON `requests`, each with its
+/// resource and scope; `keys` are the three levels, e.g. `resourceLogs`,
+/// `scopeLogs`, `logRecords`.
+fn of_run(requests: &[Value], run_id: &str, keys: [&str; 3]) -> Vec<(Value, Value, Value)> {
+    let [a, b, c] = keys;
+    let mut found = Vec::new();
+    for entry in requests
+        .iter()
+        .flat_map(|r| r[a].as_array().into_iter().flatten())
+    {
+        let resource = &entry["resource"];
+        if json_attr(resource, "test.run_id").and_then(|v| v["stringValue"].as_str())
+            != Some(run_id)
+        {
+            continue;
+        }
+        for scope in entry[b].as_array().into_iter().flatten() {
+            for record in scope[c].as_array().into_iter().flatten() {
+                found.push((resource.clone(), scope["scope"].clone(), record.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// The string value of attribute `key`, or `None`.
+fn str_attr<'a>(record: &'a Value, key: &str) -> Option<&'a str> {
+    json_attr(record, key)?["stringValue"].as_str()
+}
+
+/// Checks that the 10 log records the SDK sent in run `run` reached
+/// `requests` once each with body, severity, attributes, resource and
+/// scope as `send_otlp.py` made them.
+fn check_sdk_logs(requests: &[Value], run: &str) {
+    let mut logs = of_run(requests, run, ["resourceLogs", "scopeLogs", "logRecords"]);
+    assert_eq!(logs.len(), 10, "{run}: every log record once");
+    logs.sort_by_key(|(_, _, r)| {
+        let index = &json_attr(r, "test.index").unwrap()["intValue"];
+        index.as_str().unwrap().parse::<u64>().unwrap()
+    });
+    for (i, (resource, scope, record)) in logs.iter().enumerate() {
+        assert_eq!(str_attr(resource, "service.name"), Some("weir-python-test"));
+        assert_eq!(scope["name"], "weir-test", "{run}: scope");
+        assert_eq!(
+            record["body"]["stringValue"],
+            format!("log {i} of run {run}")
+        );
+        assert_eq!(
+            json_attr(record, "test.index").unwrap()["intValue"],
+            i.to_string()
+        );
+        assert_eq!(str_attr(record, "user.email"), Some("jane@example.com"));
+        assert_eq!(
+            record["severityNumber"],
+            [9, 13, 17][i % 3],
+            "{run}: log {i}"
+        );
+        assert_eq!(record["severityText"], ["INFO", "WARN", "ERROR"][i % 3]);
+    }
+}
+
+/// Checks that the SDK's trace of run `run` (a parent and 9 children)
+/// reached `requests` once each, with its trace id, parent links, names
+/// and attributes.
+fn check_sdk_spans(requests: &[Value], run: &str, summary: &Value) {
+    let spans = of_run(requests, run, ["resourceSpans", "scopeSpans", "spans"]);
+    assert_eq!(spans.len(), 10, "{run}: every span once");
+    let parent = spans
+        .iter()
+        .map(|(_, _, s)| s)
+        .find(|s| s["name"] == "parent")
+        .expect("the parent span");
+    let mut names = Vec::new();
+    for (resource, scope, span) in &spans {
+        assert_eq!(str_attr(resource, "service.name"), Some("weir-python-test"));
+        assert_eq!(scope["name"], "weir-test");
+        assert_eq!(span["traceId"], summary["trace_id"], "{run}: one trace");
+        assert_eq!(span["spanId"].as_str().unwrap().len(), 16);
+        let (start, end) = (&span["startTimeUnixNano"], &span["endTimeUnixNano"]);
+        let (start, end): (u64, u64) = (
+            start.as_str().unwrap().parse().unwrap(),
+            end.as_str().unwrap().parse().unwrap(),
+        );
+        assert!(start > 0 && start <= end, "{run}: times {start}..{end}");
+        if span["name"] != "parent" {
+            assert_eq!(
+                span["parentSpanId"], parent["spanId"],
+                "{run}: child of parent"
+            );
+            let index = json_attr(span, "test.index").unwrap()["intValue"].clone();
+            assert_eq!(span["name"], format!("span-{}", index.as_str().unwrap()));
+        }
+        names.push(span["name"].as_str().unwrap().to_string());
+    }
+    names.sort();
+    let mut expected: Vec<String> = (0..9).map(|i| format!("span-{i}")).collect();
+    expected.push("parent".into());
+    expected.sort();
+    assert_eq!(names, expected, "{run}: span names");
+}
+
+#[test]
+fn the_python_sdk_through_otlp_and_otlphttp_edges_arrives_intact() {
+    let python = python();
+    let mut b = destination();
+    let mut grpc_edge = edge(&b);
+    let mut http_edge = http_edge(&b);
+
+    // The SDK speaks gRPC to the `otlp` edge and HTTP to the `otlphttp`
+    // one, so both receivers and both exporters are on the way.
+    let runs = [
+        ("via-otlp", "grpc", grpc_edge.grpc.clone()),
+        ("via-otlphttp", "http", http_edge.http.clone()),
+    ];
+    let mut summaries = Vec::new();
+    for (run, protocol, endpoint) in &runs {
+        let logs = sdk_send(&python, protocol, endpoint, "logs", run);
+        assert_eq!(logs["logs"], 10);
+        summaries.push(sdk_send(&python, protocol, endpoint, "traces", run));
+    }
+
+    for edge in [&mut grpc_edge, &mut http_edge] {
+        let log = edge.log();
+        assert!(edge.stop().success(), "edge log:\n{log}");
+    }
+    assert!(b.stop().success(), "B's log:\n{}", b.log());
+    let (logs, traces) = (b.requests(Signal::Logs), b.requests(Signal::Traces));
+    for ((run, _, _), summary) in runs.iter().zip(&summaries) {
+        check_sdk_logs(&logs, run);
+        check_sdk_spans(&traces, run, summary);
+    }
+}
+
+/// An edge that fills at once while B is down: `otlphttp` with one
+/// consumer and a one-batch sending queue, a pipeline queue of one
+/// request, and quick retries.
+fn small_queue_edge(to: &Daemon) -> Daemon {
+    let config = format!(
+        "receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:{{http_port}}
+exporters:
+  otlphttp/b:
+    endpoint: {}
+    sending_queue: {{queue_size: 1, num_consumers: 1}}
+    retry_on_failure: {{initial_interval: 100ms, max_interval: 200ms}}
+service:
+  telemetry:
+    address: 127.0.0.1:{{telemetry_port}}
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [otlphttp/b]
+      queue_size: 1
+",
+        to.http
+    );
+    Daemon::from_config(tempfile::tempdir().expect("temp dir"), &config)
+}
+
+/// A request of 10 log records numbered from `first`, and the edge's
+/// answer: status, `Retry-After`, body as text.
+fn post_numbered(client: &Client, to: &Daemon, first: u64) -> (u16, Option<String>, String) {
+    let answer = client
+        .post(format!("{}/v1/logs", to.http))
+        .header("Content-Type", "application/x-protobuf")
+        .timeout(Duration::from_secs(60))
+        .body(numbered(first, 10))
+        .send()
+        .expect("the edge answers");
+    let status = answer.status().as_u16();
+    let retry_after = answer
+        .headers()
+        .get("Retry-After")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = String::from_utf8_lossy(&answer.bytes().unwrap()).into_owned();
+    (status, retry_after, body)
+}
+
+#[test]
+fn a_full_sending_queue_answers_503_and_the_clients_retry_gets_through_later() {
+    // B's ports are chosen, then B goes away: the edge's one consumer
+    // retries the first batch while everything behind it queues.
+    let mut b = destination();
+    assert!(b.stop().success());
+    let mut a = small_queue_edge(&b);
+
+    // Between the receiver and B a request can wait in the pipeline
+    // queue, the forwarder, the work queue (two per worker), the workers
+    // (one per core), the sending queue and the consumer: a few per core.
+    // More senders than that, each waiting for its answer, must find the
+    // pipeline queue full.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let senders = 3 * cores + 8;
+    let stop = AtomicBool::new(false);
+    let accepted = Mutex::new(Vec::new());
+    let refused = Mutex::new(Vec::new());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for sender in 0..senders as u64 {
+            let (a, stop, accepted, refused) = (&a, &stop, &accepted, &refused);
+            scope.spawn(move || {
+                let client = Client::new();
+                for n in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let first = (sender * 10_000 + n) * 10;
+                    let (status, retry_after, body) = post_numbered(&client, a, first);
+                    match status {
+                        200 => accepted.lock().unwrap().push(first),
+                        503 => {
+                            refused.lock().unwrap().push((first, retry_after, body));
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        other => panic!("request {first}: unexpected {other}: {body}"),
+                    }
+                }
+            });
+        }
+        while refused.lock().unwrap().is_empty() {
+            if started.elapsed() > Duration::from_secs(20) {
+                stop.store(true, Ordering::SeqCst);
+                panic!(
+                    "{senders} senders got no 503 from the edge in 20 s while B was down \
+                     ({} requests accepted); edge log:\n{}",
+                    accepted.lock().unwrap().len(),
+                    a.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The senders still waiting get their answers once B is back.
+        b.restart();
+    });
+    let refused = refused.into_inner().unwrap();
+    let mut accepted = accepted.into_inner().unwrap();
+    println!(
+        "{} requests accepted and {} refused with 503 after {:.1} s",
+        accepted.len(),
+        refused.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let overloaded = a.metric(
+        r#"weir_receiver_refused_requests_total{receiver="otlp",transport="http",reason="overloaded"}"#,
+    );
+    assert_eq!(
+        overloaded,
+        Some(refused.len() as f64),
+        "refused as overloaded"
+    );
+    for (first, retry_after, body) in &refused {
+        assert_eq!(
+            retry_after.as_deref(),
+            Some("1"),
+            "request {first}: Retry-After"
+        );
+        assert!(body.contains("overloaded"), "request {first}: {body}");
+    }
+
+    // The client retries each refused request after its Retry-After.
+    std::thread::sleep(Duration::from_secs(1));
+    let client = Client::new();
+    for (first, _, _) in &refused {
+        let (status, _, body) = post_numbered(&client, &a, *first);
+        assert_eq!(status, 200, "the retry of request {first}: {body}");
+        accepted.push(*first);
+    }
+
+    // Every acknowledged request's records reached B once, the retried
+    // ones included: a 503 took nothing in.
+    let expected: Vec<u64> = accepted
+        .iter()
+        .flat_map(|&first| first..first + 10)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let seen = loop {
+        let seen = delivered(&b);
+        if seen.len() >= expected.len() {
+            break seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} acknowledged records reached B in 30 s; edge log:\n{}",
+            seen.len(),
+            expected.len(),
+            a.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(a.stop().success(), "edge log:\n{}", a.log());
+    assert!(b.stop().success());
+    for seq in &expected {
+        assert_eq!(seen.get(seq), Some(&1), "record {seq} reached B once");
+    }
+    assert_eq!(seen.len(), expected.len(), "nothing B got was refused");
 }

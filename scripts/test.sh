@@ -32,4 +32,5 @@ step "tests"
 cargo test --workspace --all-targets --locked
 
 step "tests that need the CPU to themselves (run alone)"
-cargo test -p weir-tests --test integration --locked -- --ignored --test-threads=1
+# --workspace, as above, so the features (and the build) are the same.
+cargo test --workspace --test integration --locked -- --ignored --test-threads=1

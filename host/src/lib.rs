@@ -25,6 +25,7 @@ pub mod cli;
 pub(crate) mod config;
 pub(crate) mod daemon;
 pub(crate) mod exporter;
+pub(crate) mod kafka;
 pub(crate) mod loadgen;
 pub mod otlp;
 pub(crate) mod pipeline;

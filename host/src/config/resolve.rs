@@ -10,7 +10,7 @@ use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporte
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
-use crate::exporter::{OtlpExporter, OtlpHttpExporter};
+use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
 use crate::otlp::Signal;
 use crate::receiver::OtlpReceiver;
 
@@ -55,6 +55,8 @@ pub enum Exporter {
     Otlp(OtlpExporter),
     /// OTLP/HTTP to a Collector or a store.
     OtlpHttp(OtlpHttpExporter),
+    /// OTLP messages to Kafka topics.
+    Kafka(KafkaExporter),
 }
 
 /// A plugin in a pipeline's chain.
@@ -287,11 +289,19 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::OtlpHttp(otlphttp)
             }
+            "kafka" => {
+                let kafka: KafkaExporter = component("exporters", id, value)?;
+                kafka
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::Kafka(kafka)
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
-                        "unknown exporter type `{other}` (known: file, debug, null, otlp, otlphttp)"
+                        "unknown exporter type `{other}` \
+                         (known: file, debug, null, otlp, otlphttp, kafka)"
                     ),
                 ));
             }

@@ -4,12 +4,17 @@
 //! is down, overloaded or throttling: 429, 502, 503, 504, `UNAVAILABLE`,
 //! a refused connection) and permanent (the destination refused the data
 //! itself: 400, 413, `INVALID_ARGUMENT`). A sink says which; the queue in
-//! front of it retries the first kind and gives up on the second.
+//! front of it retries the first kind and gives up on the second. A third
+//! kind says that some records were refused for good and the rest were
+//! delivered, so that only those records go to the dead-letter exporters.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::otlp::Batch;
+
 /// A failed export.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ExportError {
     /// Trying again later may succeed.
     #[error("{reason}")]
@@ -22,6 +27,15 @@ pub enum ExportError {
     /// The destination will never take this batch.
     #[error("{0}")]
     Permanent(String),
+    /// The destination took every record but `refused`, which it will
+    /// never take (e.g. a record larger than Kafka's message limit).
+    #[error("{reason}")]
+    PartlyRefused {
+        /// Why the records were refused.
+        reason: String,
+        /// The refused records, with their resources and scopes.
+        refused: Arc<Batch>,
+    },
 }
 
 impl ExportError {

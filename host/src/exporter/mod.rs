@@ -9,14 +9,19 @@
 mod debug;
 mod error;
 mod file;
+mod invalid;
+mod kafka;
 mod otlp;
 mod otlphttp;
 mod queue;
 mod tls;
 
 pub use error::ExportError;
+pub use invalid::InvalidSetting;
+pub use kafka::KafkaExporter;
 pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
+pub use tls::TlsSettings;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -77,6 +82,7 @@ enum Sink {
     Debug(debug::DebugSink),
     Otlp(otlp::OtlpSink),
     OtlpHttp(otlphttp::OtlpHttpSink),
+    Kafka(kafka::KafkaSink),
     Null,
 }
 
@@ -92,6 +98,7 @@ impl Sink {
             }
             Sink::Otlp(sink) => sink.export(batch),
             Sink::OtlpHttp(sink) => sink.export(batch),
+            Sink::Kafka(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
     }
@@ -103,23 +110,37 @@ impl Sink {
     }
 }
 
-/// Builds the sink of exporter `id`.
-fn build_sink(
+/// Builds `count` sinks of exporter `id`, sharing what one exporter
+/// should have once (a Kafka producer).
+fn build_sinks(
     id: &str,
     kind: &config::Exporter,
+    count: usize,
     runtime: &tokio::runtime::Handle,
-) -> anyhow::Result<Sink> {
-    Ok(match kind {
-        config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
-        config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
-        config::Exporter::Otlp(s) => {
-            Sink::Otlp(otlp::OtlpSink::new(id, s.clone(), runtime.clone())?)
-        }
-        config::Exporter::OtlpHttp(s) => {
-            Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
-        }
-        config::Exporter::Null(_) => Sink::Null,
-    })
+) -> anyhow::Result<Vec<Sink>> {
+    let kafka = match kind {
+        config::Exporter::Kafka(s) => Some(kafka::KafkaClient::new(id, s.clone())?),
+        _ => None,
+    };
+    (0..count)
+        .map(|_| {
+            Ok(match kind {
+                config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
+                config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
+                config::Exporter::Otlp(s) => {
+                    Sink::Otlp(otlp::OtlpSink::new(id, s.clone(), runtime.clone())?)
+                }
+                config::Exporter::OtlpHttp(s) => {
+                    Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
+                }
+                config::Exporter::Kafka(_) => Sink::Kafka(kafka::KafkaSink::new(
+                    kafka.clone().expect("made above for kafka"),
+                    runtime.clone(),
+                )),
+                config::Exporter::Null(_) => Sink::Null,
+            })
+        })
+        .collect()
 }
 
 /// Whether several sinks of this kind may export at once. Local files
@@ -150,7 +171,9 @@ pub fn spawn(
     let threads = match &spec.storage {
         // One reader delivers a durable log in order.
         Some(storage) => {
-            let sink = build_sink(&id, &spec.kind, runtime)?;
+            let sink = build_sinks(&id, &spec.kind, 1, runtime)?
+                .pop()
+                .expect("one sink asked for");
             queue::start_durable(id.clone(), sink, spec, storage, rx, metrics)?
         }
         None => {
@@ -159,9 +182,7 @@ pub fn spawn(
             } else {
                 1
             };
-            let sinks = (0..consumers)
-                .map(|_| build_sink(&id, &spec.kind, runtime))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let sinks = build_sinks(&id, &spec.kind, consumers, runtime)?;
             let retry = spec.base.retry_on_failure.clone();
             queue::start_memory(id.clone(), sinks, retry, rx, metrics)?
         }

@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
+use crate::exporter::InvalidSetting;
 use crate::exporter::tls::TlsSettings;
 
 /// Exporter `otlp`: sends each batch as an OTLP/gRPC export call
@@ -77,17 +78,6 @@ pub enum Compression {
     Zstd,
     /// Uncompressed.
     None,
-}
-
-/// A setting that failed [`OtlpExporter::validate`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct InvalidSetting {
-    /// The key at fault, relative to the exporter, e.g. `endpoint` or
-    /// `tls.insecure`.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
 }
 
 /// Metadata gRPC sets itself.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::exporter::InvalidSetting;
 use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
 
@@ -98,17 +99,6 @@ pub enum Encoding {
     Proto,
     /// OTLP/JSON, `Content-Type: application/json`.
     Json,
-}
-
-/// A setting that failed [`OtlpHttpExporter::validate`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct InvalidSetting {
-    /// The key at fault, relative to the exporter, e.g. `endpoint` or
-    /// `headers.X-Token`.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
 }
 
 /// Headers the exporter sets itself.

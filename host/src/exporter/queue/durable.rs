@@ -296,6 +296,13 @@ impl Delivery {
                     count_failure(&self.id, batch, true, &self.metrics);
                     return Delivered::Done;
                 }
+                Err(ExportError::PartlyRefused { reason, refused }) => {
+                    tracing::error!(exporter = %self.id, %reason, records = refused.len(),
+                        "records refused for good; dropped from the durable queue, \
+                         the rest delivered");
+                    count_failure(&self.id, &refused, true, &self.metrics);
+                    return Delivered::Done;
+                }
                 Err(ExportError::Retryable {
                     reason,
                     retry_after,

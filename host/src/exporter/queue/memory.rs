@@ -13,6 +13,7 @@ use super::super::{ExportError, ExportJob, Sink};
 use super::attempt::{attempt, count_failure, count_retry};
 use super::backoff::Backoff;
 use crate::config::RetryOnFailure;
+use crate::otlp::Batch;
 use crate::telemetry::metrics::Metrics;
 
 /// The Collector's default for how long a batch is retried in memory.
@@ -59,11 +60,17 @@ impl Consumer {
         while let Ok(job) = self.jobs.recv_blocking() {
             if let Err(error) = self.deliver(&job) {
                 let permanent = !error.is_retryable();
-                count_failure(&self.id, &job.batch, permanent, &self.metrics);
-                if permanent && self.dead_letter(&job, &error) {
+                // What was not delivered: the whole batch, or only the
+                // records the destination refused.
+                let undelivered = match &error {
+                    ExportError::PartlyRefused { refused, .. } => refused.clone(),
+                    _ => job.batch.clone(),
+                };
+                count_failure(&self.id, &undelivered, permanent, &self.metrics);
+                if permanent && self.dead_letter(&job, &undelivered, &error) {
                     continue;
                 }
-                tracing::error!(exporter = %self.id, %error, records = job.batch.len(), permanent,
+                tracing::error!(exporter = %self.id, %error, records = undelivered.len(), permanent,
                     "export failed");
                 let reason = format!("exporter {}: {error}", self.id);
                 for ack in &job.acks {
@@ -80,14 +87,14 @@ impl Consumer {
 
     /// Hands a batch the destination refused for good to the pipeline's
     /// dead-letter exporters; whether there were any with room for it.
-    fn dead_letter(&self, job: &ExportJob, error: &ExportError) -> bool {
+    fn dead_letter(&self, job: &ExportJob, letters: &Arc<Batch>, error: &ExportError) -> bool {
         let Some(targets) = &job.dead_letter else {
             return false;
         };
         let mut handed = true;
         for target in targets.iter() {
             let letter = ExportJob {
-                batch: job.batch.clone(),
+                batch: letters.clone(),
                 acks: job.acks.clone(),
                 dead_letter: None,
             };
@@ -99,7 +106,7 @@ impl Consumer {
                 }
             }
         }
-        tracing::warn!(exporter = %self.id, %error, records = job.batch.len(),
+        tracing::warn!(exporter = %self.id, %error, records = letters.len(),
             "export refused for good; records go to the pipeline's dead-letter exporters");
         handed
     }

@@ -15,8 +15,21 @@ for component in rustfmt clippy; do
   rustup component list --installed | grep -q "^$component" || rustup component add "$component"
 done
 
+step "system packages librdkafka builds against (OpenSSL, zlib, pkg-config)"
+packages="libssl-dev zlib1g-dev pkg-config"
+if ! dpkg -s $packages > /dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq $packages
+fi
+
 step "Python OpenTelemetry SDK (the integration tests' real OTLP client)"
 bash scripts/python-env.sh
+
+step "Kafka broker for the tests (tansu; built once and cached)"
+bash scripts/kafka-broker.sh install
+broker=$(bash scripts/kafka-broker.sh start | tail -1)
+export "$broker"
+trap 'bash scripts/kafka-broker.sh stop' EXIT
 
 step "format"
 cargo fmt --all -- --check

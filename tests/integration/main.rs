@@ -24,5 +24,11 @@ mod durable_queue;
 mod otlp_forwarding;
 // Exporter retries and dead letters with the in-memory queue.
 mod exporter_retry;
+// Kafka between the phases, against a real broker (issue 15).
+mod kafka;
+// Kafka faults on librdkafka's mock cluster.
+mod kafka_faults;
+// Shared helpers of the Kafka tests.
+mod kafka_support;
 // Shared helpers for the modules above.
 mod support;

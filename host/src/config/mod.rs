@@ -21,7 +21,7 @@ use serde::Deserialize;
 pub use components::{BatchProcessor, FileExporter, OnFailure, Verbosity, WasmProcessor};
 pub use exporter_base::{FileStorage, RetryOnFailure};
 pub use plugin_dir::{dropped_in_settings, scan_plugin_directory};
-pub use resolve::{Config, Exporter, ExporterSpec, PipelineSpec};
+pub use resolve::{Config, Exporter, ExporterSpec, PipelineSpec, Receiver};
 pub use service::Service;
 
 /// The embedded default: OTLP in on 4317/4318, plugins from `./plugins`,

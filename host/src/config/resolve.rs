@@ -12,13 +12,13 @@ use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
 use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
 use crate::otlp::Signal;
-use crate::receiver::OtlpReceiver;
+use crate::receiver::{KafkaReceiver, OtlpReceiver};
 
 /// A validated configuration, ready to start.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// OTLP receivers by id.
-    pub receivers: IndexMap<String, OtlpReceiver>,
+    /// Receivers by id.
+    pub receivers: IndexMap<String, Receiver>,
     /// Exporters by id (only those some pipeline uses).
     pub exporters: IndexMap<String, ExporterSpec>,
     /// Pipelines, in file order.
@@ -28,6 +28,15 @@ pub struct Config {
     /// The plugin directory, if any (absolute or relative to the working
     /// directory).
     pub plugin_directory: Option<std::path::PathBuf>,
+}
+
+/// A receiver's resolved settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Receiver {
+    /// OTLP over gRPC and HTTP.
+    Otlp(OtlpReceiver),
+    /// OTLP messages from Kafka topics.
+    Kafka(Box<KafkaReceiver>),
 }
 
 /// An exporter: its own settings and the ones every exporter takes.
@@ -56,7 +65,7 @@ pub enum Exporter {
     /// OTLP/HTTP to a Collector or a store.
     OtlpHttp(OtlpHttpExporter),
     /// OTLP messages to Kafka topics.
-    Kafka(KafkaExporter),
+    Kafka(Box<KafkaExporter>),
 }
 
 /// A plugin in a pipeline's chain.
@@ -190,12 +199,19 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                         "enable at least one of `grpc` and `http`",
                     ));
                 }
-                receivers.insert(id.clone(), otlp);
+                receivers.insert(id.clone(), Receiver::Otlp(otlp));
+            }
+            "kafka" => {
+                let kafka: KafkaReceiver = component("receivers", id, value)?;
+                kafka
+                    .validate()
+                    .map_err(|e| field(format!("receivers.{id}.{}", e.field), e.message))?;
+                receivers.insert(id.clone(), Receiver::Kafka(Box::new(kafka)));
             }
             other => {
                 return Err(field(
                     format!("receivers.{id}"),
-                    format!("unknown receiver type `{other}` (known: otlp)"),
+                    format!("unknown receiver type `{other}` (known: otlp, kafka)"),
                 ));
             }
         }
@@ -294,7 +310,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                 kafka
                     .validate()
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
-                Exporter::Kafka(kafka)
+                Exporter::Kafka(Box::new(kafka))
             }
             other => {
                 return Err(field(
@@ -427,7 +443,9 @@ mod tests {
         let config = resolve_text(DEFAULT_YAML).unwrap();
         let signals: Vec<_> = config.pipelines.iter().map(|p| p.signal).collect();
         assert_eq!(signals, [Signal::Logs, Signal::Metrics, Signal::Traces]);
-        let otlp = &config.receivers["otlp"];
+        let Receiver::Otlp(otlp) = &config.receivers["otlp"] else {
+            panic!("an otlp receiver")
+        };
         assert_eq!(
             otlp.protocols.grpc.as_ref().unwrap().endpoint,
             "localhost:4317"
@@ -461,7 +479,9 @@ service:
     #[test]
     fn a_bare_protocol_key_means_its_defaults_and_plugins_resolve() {
         let config = resolve_text(MINIMAL).unwrap();
-        let otlp = &config.receivers["otlp"];
+        let Receiver::Otlp(otlp) = &config.receivers["otlp"] else {
+            panic!("an otlp receiver")
+        };
         assert_eq!(
             otlp.protocols.grpc.as_ref().unwrap().max_recv_msg_size_mib,
             4
@@ -554,8 +574,89 @@ service:
             .starts_with("exporters.otlp/b.timeout:")
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
-            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp)"
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka)"
         ));
+    }
+
+    #[test]
+    fn kafka_components_resolve_with_collector_keys_and_name_the_field_at_fault() {
+        let yaml = "
+receivers:
+  kafka:
+    brokers: [k1:9092, k2:9092]
+    group_id: phase2
+    logs: {topics: [tenant_a_logs, tenant_b_logs]}
+    header_extraction: {extract_headers: true, headers: [tenant]}
+exporters:
+  kafka/out:
+    brokers: [k1:9092]
+    partition_traces_by_id: true
+    traces: {topic: spans, encoding: otlp_json}
+    producer: {compression: zstd, max_message_bytes: 500000}
+    auth:
+      sasl: {username: u, password: p, mechanism: SCRAM-SHA-256}
+service:
+  pipelines:
+    logs:
+      receivers: [kafka]
+      exporters: [kafka/out]
+";
+        let config = resolve_text(yaml).unwrap();
+        let Receiver::Kafka(receiver) = &config.receivers["kafka"] else {
+            panic!("a kafka receiver")
+        };
+        assert_eq!(
+            receiver.topics(Signal::Logs),
+            ["tenant_a_logs", "tenant_b_logs"]
+        );
+        assert_eq!(receiver.topics(Signal::Traces), ["otlp_spans"]);
+        let Exporter::Kafka(exporter) = &config.exporters["kafka/out"].kind else {
+            panic!("a kafka exporter")
+        };
+        assert_eq!(exporter.topic(Signal::Logs), "otlp_logs");
+        assert_eq!(exporter.topic(Signal::Traces), "spans");
+        let client = exporter.client_config().unwrap();
+        assert_eq!(client.get("compression.codec"), Some("zstd"));
+        assert_eq!(client.get("acks"), Some("-1"));
+        assert_eq!(client.get("enable.idempotence"), Some("true"));
+        assert_eq!(client.get("security.protocol"), Some("sasl_plaintext"));
+
+        let error = |from: &str, to: &str| {
+            resolve_text(&yaml.replace(from, to))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            error("compression: zstd", "compression: brotli")
+                .starts_with("exporters.kafka/out.producer.compression: unknown variant `brotli`"),
+        );
+        assert_eq!(
+            error("mechanism: SCRAM-SHA-256", "mechanism: GSSAPI"),
+            "exporters.kafka/out.auth.sasl.mechanism: `GSSAPI` is not supported \
+             (supported: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)"
+        );
+        assert_eq!(
+            error(
+                "group_id: phase2",
+                "group_id: phase2\n    librdkafka: {enable.auto.commit: \"true\"}"
+            ),
+            "receivers.kafka.librdkafka.enable.auto.commit: weir commits offsets itself, \
+             only once records are exported; this property cannot be changed"
+        );
+        assert_eq!(
+            error(
+                "logs: {topics: [tenant_a_logs, tenant_b_logs]}",
+                "logs: {topics: [shared]}\n    traces: {topics: [shared]}"
+            ),
+            "receivers.kafka.traces.topics: topic `shared` is also a logs topic: one signal per topic"
+        );
+        assert!(
+            error(
+                "group_id: phase2",
+                "group_id: phase2\n    message_marking: {after: true}"
+            )
+            .contains("unknown field `message_marking`")
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn build_sinks(
     runtime: &tokio::runtime::Handle,
 ) -> anyhow::Result<Vec<Sink>> {
     let kafka = match kind {
-        config::Exporter::Kafka(s) => Some(kafka::KafkaClient::new(id, s.clone())?),
+        config::Exporter::Kafka(s) => Some(kafka::KafkaClient::new(id, (**s).clone())?),
         _ => None,
     };
     (0..count)

@@ -48,35 +48,67 @@ pub struct PlainText {
     pub password: String,
 }
 
+/// What SASL authentication uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Credentials<'a> {
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: &'a str,
+    /// The user name.
+    pub username: &'a str,
+    /// The password.
+    pub password: &'a str,
+}
+
+/// An `auth` key that cannot be used: the key (relative to `auth`) and
+/// what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthError {
+    /// E.g. `sasl.mechanism`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
 /// The SASL mechanisms librdkafka has built in (with OpenSSL for SCRAM).
 const MECHANISMS: [&str; 3] = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
 
 impl Auth {
     /// The SASL mechanism, user name and password to use, if any; an
     /// error names the key at fault (relative to `auth`).
-    pub fn credentials(&self) -> Result<Option<(&str, &str, &str)>, (String, String)> {
+    pub fn credentials(&self) -> Result<Option<Credentials<'_>>, AuthError> {
         match (&self.sasl, &self.plain_text) {
-            (Some(_), Some(_)) => Err((
-                "plain_text".into(),
-                "give either `sasl` or the deprecated `plain_text`, not both".into(),
-            )),
+            (Some(_), Some(_)) => Err(AuthError {
+                field: "plain_text",
+                message: "give either `sasl` or the deprecated `plain_text`, not both".into(),
+            }),
             (Some(sasl), None) => {
                 if !MECHANISMS.contains(&sasl.mechanism.as_str()) {
-                    return Err((
-                        "sasl.mechanism".into(),
-                        format!(
+                    return Err(AuthError {
+                        field: "sasl.mechanism",
+                        message: format!(
                             "`{}` is not supported (supported: {})",
                             sasl.mechanism,
                             MECHANISMS.join(", ")
                         ),
-                    ));
+                    });
                 }
                 if sasl.version > 1 {
-                    return Err(("sasl.version".into(), "must be 0 or 1".into()));
+                    return Err(AuthError {
+                        field: "sasl.version",
+                        message: "must be 0 or 1".into(),
+                    });
                 }
-                Ok(Some((&sasl.mechanism, &sasl.username, &sasl.password)))
+                Ok(Some(Credentials {
+                    mechanism: &sasl.mechanism,
+                    username: &sasl.username,
+                    password: &sasl.password,
+                }))
             }
-            (None, Some(plain)) => Ok(Some(("PLAIN", &plain.username, &plain.password))),
+            (None, Some(plain)) => Ok(Some(Credentials {
+                mechanism: "PLAIN",
+                username: &plain.username,
+                password: &plain.password,
+            })),
             (None, None) => Ok(None),
         }
     }

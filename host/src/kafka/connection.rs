@@ -87,7 +87,7 @@ pub fn client_config(connection: Connection<'_>) -> Result<ClientConfig, Invalid
     let sasl = connection
         .auth
         .credentials()
-        .map_err(|(field, message)| invalid(format!("auth.{field}"), message))?;
+        .map_err(|e| invalid(format!("auth.{}", e.field), e.message))?;
     let protocol = match (tls.is_some(), sasl.is_some()) {
         (false, false) => "plaintext",
         (true, false) => "ssl",
@@ -95,10 +95,10 @@ pub fn client_config(connection: Connection<'_>) -> Result<ClientConfig, Invalid
         (true, true) => "sasl_ssl",
     };
     config.set("security.protocol", protocol);
-    if let Some((mechanism, username, password)) = sasl {
-        config.set("sasl.mechanism", mechanism);
-        config.set("sasl.username", username);
-        config.set("sasl.password", password);
+    if let Some(credentials) = sasl {
+        config.set("sasl.mechanism", credentials.mechanism);
+        config.set("sasl.username", credentials.username);
+        config.set("sasl.password", credentials.password);
     }
 
     for (key, value) in connection.properties {

@@ -19,6 +19,18 @@ pub use auth::Sasl;
 pub use connection::{Connection, client_config};
 pub use context::LoggingContext;
 
+/// How a message's payload is written, for the exporter and the
+/// receiver alike.
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// An OTLP `Export*ServiceRequest` in protobuf.
+    #[default]
+    OtlpProto,
+    /// The same in OTLP/JSON.
+    OtlpJson,
+}
+
 /// Serde default of `brokers`: the Collector's.
 pub fn default_brokers() -> Vec<String> {
     vec!["localhost:9092".to_string()]

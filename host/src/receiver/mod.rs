@@ -11,6 +11,7 @@
 //! reasons ([`RefusalKind`]) that each transport maps to its own status.
 
 mod intake;
+mod kafka;
 mod otlp;
 mod submit;
 
@@ -19,29 +20,31 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Receiver;
 use crate::telemetry::metrics::Metrics;
 
 pub use intake::{Intake, Refusal, RefusalKind, SignalInputs};
+pub use kafka::KafkaReceiver;
 pub use otlp::OtlpReceiver;
 
 /// A running server of a receiver: resolves once it has stopped, after
 /// the shutdown token was cancelled and its in-flight requests finished.
 pub type Server = JoinHandle<anyhow::Result<()>>;
 
-/// Starts receiver `id`, feeding `inputs`: binds its listeners (an error
-/// names the setting and the endpoint, e.g.
+/// Starts receiver `id`, feeding `inputs`: binds its listeners or joins
+/// its consumer group (an error names the setting, e.g.
 /// `receivers.otlp.protocols.grpc: cannot listen on 0.0.0.0:4317`) and
-/// spawns its servers, which stop accepting when `shutdown` is cancelled.
-///
-/// One arm per receiver type. `otlp` is the only one so far, so the
-/// resolved configuration holds its settings directly; the next type
-/// (Kafka) turns them into an enum with a variant per type, matched here.
+/// spawns its servers, which stop taking data when `shutdown` is
+/// cancelled. One arm per receiver type.
 pub async fn start(
     id: &str,
-    settings: &OtlpReceiver,
+    settings: &Receiver,
     inputs: SignalInputs,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Vec<Server>> {
-    otlp::start(id, settings, inputs, metrics, shutdown).await
+    match settings {
+        Receiver::Otlp(settings) => otlp::start(id, settings, inputs, metrics, shutdown).await,
+        Receiver::Kafka(settings) => kafka::start(id, settings, inputs, metrics, shutdown).await,
+    }
 }

@@ -111,6 +111,35 @@ pub struct ReloadLabels {
     pub result: &'static str,
 }
 
+/// Labels of a Kafka receiver's topic.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KafkaTopicLabels {
+    /// Receiver id.
+    pub receiver: String,
+    /// Topic.
+    pub topic: String,
+}
+
+/// Labels of a Kafka receiver's partition.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KafkaPartitionLabels {
+    /// Receiver id.
+    pub receiver: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+}
+
+/// Labels of a Kafka receiver's group events.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KafkaEventLabels {
+    /// Receiver id.
+    pub receiver: String,
+    /// For commits `ok` or `failed`; for rebalances `assign` or `revoke`.
+    pub kind: &'static str,
+}
+
 /// Reads a gauge's current value when metrics are rendered.
 type GaugeProbe = Box<dyn Fn() -> i64 + Send + Sync>;
 
@@ -168,6 +197,18 @@ pub struct Metrics {
     pub plugin_reloads: Family<ReloadLabels, Counter>,
     /// Seconds from a plugin file's last write to its new version serving.
     pub plugin_reload_seconds: Histogram,
+    /// Messages a Kafka receiver took from a topic.
+    pub kafka_consumed_messages: Family<KafkaTopicLabels, Counter>,
+    /// Messages a Kafka receiver sent to its dead-letter topic.
+    pub kafka_dead_letter_messages: Family<KafkaTopicLabels, Counter>,
+    /// Messages a Kafka receiver is exporting again after a failure.
+    pub kafka_message_retries: Family<KafkaTopicLabels, Counter>,
+    /// Messages behind the end of each partition (librdkafka's view).
+    pub kafka_consumer_lag: Family<KafkaPartitionLabels, Gauge>,
+    /// Offset commits, by result.
+    pub kafka_commits: Family<KafkaEventLabels, Counter>,
+    /// Partition rebalances, by kind.
+    pub kafka_rebalances: Family<KafkaEventLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -213,7 +254,43 @@ impl Metrics {
             plugin_reload_seconds: Histogram::new([
                 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0,
             ]),
+            kafka_consumed_messages: Family::default(),
+            kafka_dead_letter_messages: Family::default(),
+            kafka_message_retries: Family::default(),
+            kafka_consumer_lag: Family::default(),
+            kafka_commits: Family::default(),
+            kafka_rebalances: Family::default(),
         };
+        registry.register(
+            "kafka_consumed_messages",
+            "Messages Kafka receivers took from their topics",
+            m.kafka_consumed_messages.clone(),
+        );
+        registry.register(
+            "kafka_dead_letter_messages",
+            "Undecodable messages Kafka receivers sent to their dead-letter topic",
+            m.kafka_dead_letter_messages.clone(),
+        );
+        registry.register(
+            "kafka_message_retries",
+            "Messages Kafka receivers export again after a failed export",
+            m.kafka_message_retries.clone(),
+        );
+        registry.register(
+            "kafka_consumer_lag",
+            "Messages between a Kafka receiver's position and the end of the partition",
+            m.kafka_consumer_lag.clone(),
+        );
+        registry.register(
+            "kafka_commits",
+            "Offset commits of Kafka receivers, by result",
+            m.kafka_commits.clone(),
+        );
+        registry.register(
+            "kafka_rebalances",
+            "Partition rebalances of Kafka receivers, by kind",
+            m.kafka_rebalances.clone(),
+        );
         registry.register(
             "receiver_accepted_records",
             "Records accepted by receivers",

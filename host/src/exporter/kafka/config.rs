@@ -10,7 +10,7 @@ use rdkafka::ClientConfig;
 use serde::Deserialize;
 
 use crate::exporter::{InvalidSetting, TlsSettings};
-use crate::kafka::{self, Auth, Connection};
+use crate::kafka::{self, Auth, Connection, Encoding};
 use crate::otlp::Signal;
 
 /// Exporter `kafka`: each batch becomes one or more Kafka messages whose
@@ -89,17 +89,6 @@ pub struct SignalTopic {
     pub topic: Option<String>,
     /// `otlp_proto` (default) or `otlp_json`.
     pub encoding: Encoding,
-}
-
-/// How a message's payload is written.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Encoding {
-    /// An OTLP `Export*ServiceRequest` in protobuf.
-    #[default]
-    OtlpProto,
-    /// The same in OTLP/JSON.
-    OtlpJson,
 }
 
 /// `producer`: the Collector's producer keys.

@@ -11,7 +11,7 @@
 use prost::Message as _;
 use sha2::{Digest, Sha256};
 
-use super::config::Encoding;
+use crate::kafka::Encoding;
 use crate::otlp::common::KeyValue;
 use crate::otlp::trace::{ResourceSpans, ScopeSpans};
 use crate::otlp::{

@@ -255,3 +255,112 @@ fn an_undecodable_message_goes_to_the_dead_letter_topic_and_consumption_goes_on(
         1.0
     );
 }
+
+#[test]
+fn the_two_phase_examples_are_valid_configurations() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    for name in ["phase1.yaml", "phase2.yaml"] {
+        std::fs::copy(format!("{examples}/{name}"), dir.path().join(name)).unwrap();
+    }
+    std::fs::copy(
+        weir_tests::guests::SEVERITY_FILTER,
+        dir.path().join("severity_filter.wasm"),
+    )
+    .unwrap();
+    for name in ["phase1.yaml", "phase2.yaml"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir-under-test"))
+            .args(["validate", "--config"])
+            .arg(dir.path().join(name))
+            .env("KAFKA_BROKERS", "kafka-1:9092")
+            .env("WEIR_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "examples/{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn shutdown_with_an_unreachable_broker_ends_within_its_timeouts() {
+    // Nothing listens on port 1: every delivery fails until `timeout`.
+    let mut edge = Daemon::from_config(
+        tempfile::tempdir().unwrap(),
+        "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:{http_port}\n\
+         exporters:\n  kafka:\n    brokers: [127.0.0.1:1]\n    timeout: 2s\n\
+         service:\n  telemetry:\n    address: 127.0.0.1:{telemetry_port}\n  pipelines:\n\
+         \x20   logs:\n      receivers: [otlp]\n      exporters: [kafka]\n",
+    );
+    let sender = {
+        let http = edge.http.clone();
+        std::thread::spawn(move || {
+            reqwest::blocking::Client::new()
+                .post(format!("{http}/v1/logs"))
+                .header("content-type", "application/x-protobuf")
+                .body(numbered_logs("unreachable", 0, 5).encode().to_vec())
+                .timeout(Duration::from_secs(60))
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // The export is stuck retrying; SIGTERM must still end weir (the
+    // harness fails the test if it takes over 60 s), and the sender is
+    // told to retry rather than that its records were taken.
+    let status = edge.stop();
+    assert!(status.success(), "{}", edge.log());
+    let answer = sender.join().unwrap();
+    assert_ne!(
+        answer, 200,
+        "records that never reached Kafka were acknowledged"
+    );
+}
+
+#[test]
+fn a_record_larger_than_a_message_goes_to_the_dead_letter_exporter_and_the_rest_to_kafka() {
+    let brokers = brokers();
+    let topics = Topics::new(&brokers, 1);
+    let edge = Daemon::from_config(
+        tempfile::tempdir().unwrap(),
+        &format!(
+            "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:{{http_port}}\n\
+             exporters:\n  kafka:\n    brokers: [{brokers}]\n    producer: {{max_message_bytes: 2000}}\n{}\
+             \x20 file/dead:\n    path: {{data}}\n\
+             service:\n  telemetry:\n    address: 127.0.0.1:{{telemetry_port}}\n  pipelines:\n\
+             \x20   logs:\n      receivers: [otlp]\n      exporters: [kafka]\n      dead_letter: [file/dead]\n",
+            topics.yaml("topic")
+        ),
+    );
+    let big = "x".repeat(5_000);
+    let mut batch = numbered_logs("oversize", 0, 3);
+    let Payload::Logs(request) = batch.payload_mut() else {
+        unreachable!()
+    };
+    request.resource_logs[0].scope_logs[0].log_records[1]
+        .attributes
+        .push(weir::otlp::common::KeyValue {
+            key: "blob".into(),
+            value: Some(weir::otlp::common::AnyValue {
+                value: Some(weir::otlp::common::any_value::Value::StringValue(big)),
+            }),
+            ..Default::default()
+        });
+    assert_eq!(post(&edge, &batch), 200, "{}", edge.log());
+    let messages = read_topic(&brokers, &topics.logs, 1, 2, Duration::from_secs(30));
+    let produced: Vec<Batch> = messages.iter().map(|m| decode(Signal::Logs, m)).collect();
+    let mut in_kafka = numbers(&produced);
+    in_kafka.sort();
+    assert_eq!(in_kafka, [0, 2], "the records that fit went to Kafka");
+    let dead = wait_written(&edge, Signal::Logs, 1, Duration::from_secs(30));
+    assert_eq!(numbers(&dead), [1], "the oversize record is a dead letter");
+    assert!(
+        edge.log()
+            .contains("larger than producer.max_message_bytes"),
+        "{}",
+        edge.log()
+    );
+}

@@ -16,7 +16,7 @@ tansu_root="$root/tansu"
 tansu="$tansu_root/bin/tansu"
 version="0.6.0"
 port="${WEIR_KAFKA_PORT:-19092}"
-run_dir="$root/kafka-broker"
+run_dir="${WEIR_KAFKA_RUN_DIR:-$root/kafka-broker}"
 pid_file="$run_dir/tansu.pid"
 
 install() {

@@ -13,8 +13,9 @@
 //! when every exporter has a request's records; it sits below the
 //! receivers, pipelines and exporters that pass it along.
 //!
-//! Only [`cli::main`], [`otlp`] and [`plugin`] are used from outside the
-//! crate (by `main.rs` and the integration tests and benchmarks). The
+//! Only [`cli::main`], [`otlp`], [`plugin`] and [`loadgen`]'s sample
+//! requests are used from outside the crate (by `main.rs` and the
+//! integration tests and benchmarks). The
 //! other modules are crate-private so that the compiler finds what nothing
 //! uses; `config`, `pipeline` and `exporter` stay public until the unused
 //! items that surfaces in them are gone.
@@ -26,7 +27,7 @@ pub(crate) mod config;
 pub(crate) mod daemon;
 pub(crate) mod exporter;
 pub(crate) mod kafka;
-pub(crate) mod loadgen;
+pub mod loadgen;
 pub mod otlp;
 pub(crate) mod pipeline;
 pub mod plugin;

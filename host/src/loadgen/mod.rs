@@ -6,7 +6,7 @@
 //! generator spends its CPU on sending, not on building — the point is to
 //! measure the receiver.
 
-mod data;
+pub mod data;
 mod send;
 
 use std::io::{IsTerminal, Write};

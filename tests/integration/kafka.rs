@@ -4,9 +4,10 @@
 //! builds them are consumed, and what weir produces is what the
 //! Collector's receiver reads; a message that cannot be decoded goes to
 //! the dead-letter topic and consumption goes on. Groups of several
-//! members are tested in `kafka_faults` on librdkafka's mock cluster:
-//! tansu 0.6 does not rebalance a group when a second member joins or a
-//! member dies (it assigns the newcomer no partitions).
+//! members, and partitions paused and resumed, are tested in
+//! `kafka_faults` on librdkafka's mock cluster: tansu 0.6 assigns a
+//! second group member no partitions, and answers the fetches of a
+//! partition resumed after a pause with no messages.
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,10 +1,13 @@
 //! Kafka faults, on librdkafka's mock cluster (in this test process,
 //! reached by weir over loopback): a broker that goes down under the
 //! edge and comes back; a phase-2 exporter that fails, so nothing is
-//! committed and the messages come again; a consumer group of two that
-//! shares the partitions and loses nothing when a member is killed. The
-//! group tests are here rather than against tansu, whose 0.6 group
-//! coordinator gives a second member no partitions.
+//! committed and the messages come again; partitions paused while an
+//! exporter fails and resumed once it is back (the Collector receiver's
+//! contrib #47118 never resumed them); a consumer group of two that
+//! shares the partitions and loses nothing when a member is killed. These
+//! are here rather than against tansu: tansu 0.6 gives a second group
+//! member no partitions, and answers the fetches of a resumed partition
+//! with no messages.
 
 use std::time::{Duration, Instant};
 
@@ -171,4 +174,29 @@ fn a_group_shares_the_partitions_and_a_killed_member_loses_nothing() {
         "the survivor took over the killed member's partitions: {}",
         second.log()
     );
+}
+
+#[test]
+fn partitions_paused_while_an_exporter_fails_are_resumed_once_it_recovers() {
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    let brokers = cluster.bootstrap_servers();
+    cluster.create_topic("logs_pause", 2, 1).expect("topic");
+    let mut sink = sink();
+    sink.stop();
+    let total: u64 = 500;
+    produce(&brokers, "logs_pause", &numbered_messages(total));
+    let far = member(&brokers, "pause", "logs_pause", &sink);
+    wait_until(
+        "retries",
+        Duration::from_secs(60),
+        || far.log(),
+        || metric_sum(&far, "weir_kafka_message_retries_total") >= 5.0,
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    sink.restart();
+    let got = wait_written(&sink, Signal::Logs, total as usize, Duration::from_secs(90));
+    let mut seen = numbers(&got);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, (0..total).collect::<Vec<_>>(), "{}", far.log());
 }

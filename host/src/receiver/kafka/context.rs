@@ -156,6 +156,7 @@ impl ConsumerContext for ReceiverContext {
                 for partition in assigned {
                     state.offsets.assign(partition);
                 }
+                state.newly_assigned = true;
             }
             Rebalance::Error(error) => {
                 tracing::warn!(receiver = %self.receiver, %error, "consumer group rebalance failed");

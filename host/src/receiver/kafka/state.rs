@@ -75,6 +75,8 @@ pub struct State {
     pub pending: HashMap<(PartitionKey, i64), Pending>,
     /// Messages whose next attempt is due at a time.
     pub retries: Vec<(Instant, PartitionKey, i64)>,
+    /// Whether partitions were assigned since the poll loop last looked.
+    pub newly_assigned: bool,
     results: mpsc::Receiver<Finished>,
 }
 
@@ -92,6 +94,7 @@ impl State {
             offsets: Offsets::default(),
             pending: HashMap::new(),
             retries: Vec::new(),
+            newly_assigned: false,
             results,
         }
     }

@@ -113,7 +113,10 @@ impl Worker {
             }
             // A rebalance inside `poll` may have assigned partitions that
             // are not paused: pause them too while we should be paused.
-            if paused {
+            // (Only then: pausing again what is paused would throw away
+            // fetches in flight each time.)
+            let assigned = std::mem::take(&mut self.lock().newly_assigned);
+            if paused && assigned {
                 self.set_paused(true);
             }
         }
@@ -163,6 +166,8 @@ impl Worker {
             tracing::warn!(receiver = %self.receiver, %error, pause, "cannot pause or resume partitions");
             return !pause;
         }
+        tracing::debug!(receiver = %self.receiver, pause, partitions = assignment.count(),
+            "partitions paused or resumed");
         pause
     }
 

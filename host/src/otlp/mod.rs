@@ -16,6 +16,7 @@ mod json;
 mod merge;
 mod select;
 mod signal;
+pub mod wire;
 
 pub use batch::{Batch, DataPoint, DataPointMut, Payload, find_attribute};
 pub use json::{any_value_from_json, any_value_to_json};

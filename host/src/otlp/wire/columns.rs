@@ -37,12 +37,18 @@ impl Index {
         }
         self.records()
             .iter()
-            .map(|r| {
-                // An enum is an int32: prost truncates the varint to 32 bits.
-                let n = last_varint(r.body(bytes), 2).unwrap_or(0) as i32;
-                n.clamp(0, u8::MAX as i32) as u8
-            })
+            .map(|r| severity(r.body(bytes)))
             .collect()
+    }
+
+    /// Log record `record`'s severity number (as in
+    /// [`Index::severity_numbers`]); `None` for other signals.
+    pub fn severity_number(&self, bytes: &[u8], record: usize) -> Option<u8> {
+        if self.signal() != Signal::Logs {
+            return None;
+        }
+        let node = self.records().get(record)?;
+        Some(severity(node.body(bytes)))
     }
 
     /// Every record's name in record order: a log record's event name, a
@@ -64,6 +70,16 @@ impl Index {
                 out
             }
         }
+    }
+
+    /// Record `record`'s name (as in [`Index::names`]).
+    pub fn name<'a>(&self, bytes: &'a [u8], record: usize) -> Option<&'a str> {
+        let node = self.records().get(record)?;
+        Some(match self.signal() {
+            Signal::Logs => last_str(node.body(bytes), 12),
+            Signal::Traces => last_str(node.body(bytes), 5),
+            Signal::Metrics => last_str(self.ancestor(record, 2)?.body(bytes), 1),
+        })
     }
 
     fn records_str<'a>(&self, bytes: &'a [u8], field: u32) -> Vec<&'a str> {
@@ -212,6 +228,13 @@ impl Index {
             }
         }
     }
+}
+
+/// A log record's severity number, clamped into a byte.
+fn severity(record: &[u8]) -> u8 {
+    // An enum is an int32: prost truncates the varint to 32 bits.
+    let n = last_varint(record, 2).unwrap_or(0) as i32;
+    n.clamp(0, u8::MAX as i32) as u8
 }
 
 /// The value of a validated `KeyValue`'s bytes; an absent value reads as

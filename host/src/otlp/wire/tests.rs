@@ -312,3 +312,57 @@ fn appended_indexes_describe_the_concatenated_bytes() {
     assert_eq!(Index::walk(Signal::Logs, &bytes).unwrap().index, index);
     assert_eq!(index.len(), 2);
 }
+
+/// A batch that is its bytes against the same batch decoded: carving,
+/// joining and changing either gives the same request.
+fn batches_agree(a: Payload, b: Payload, seed: &[bool]) -> Result<(), TestCaseError> {
+    let signal = Batch::from(a.clone()).signal();
+    let wire = |p: &Payload| Batch::decode(signal, &encode(p)).unwrap();
+    let (wa, da) = (wire(&a), Batch::from(a.clone()));
+    prop_assert_eq!(wa.len(), da.len());
+    prop_assert_eq!(&wa, &da);
+    let keep: Vec<bool> = (0..da.len()).map(|i| seed[i % seed.len()]).collect();
+
+    let (mut wr, mut dr) = (wa.clone(), da.clone());
+    wr.retain(&keep);
+    dr.retain(&keep);
+    prop_assert_eq!(&prost_decode(signal, &wr.encode()).unwrap(), dr.payload());
+    prop_assert_eq!(wr.len(), dr.len());
+    prop_assert_eq!(&wa.extract(&keep), &dr);
+
+    // Joining: only when both signals match (payloads() draws any signal).
+    if Batch::from(b.clone()).signal() == signal {
+        let (mut wj, mut dj) = (wa.clone(), da.clone());
+        wj.append(wire(&b)).unwrap();
+        dj.append(Batch::from(b)).unwrap();
+        prop_assert_eq!(wj.len(), dj.len());
+        prop_assert_eq!(&prost_decode(signal, &wj.encode()).unwrap(), dj.payload());
+        prop_assert_eq!(wj.severity_numbers(), dj.severity_numbers());
+    }
+
+    // A change made through a batch of bytes reaches its output.
+    if !da.is_empty() {
+        let (mut wm, mut dm) = (wa, da);
+        let kv = KeyValue {
+            key: "added".into(),
+            ..Default::default()
+        };
+        wm.record_attributes_mut(0).unwrap().push(kv.clone());
+        dm.record_attributes_mut(0).unwrap().push(kv);
+        prop_assert_eq!(&prost_decode(signal, &wm.encode()).unwrap(), dm.payload());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn a_batch_of_bytes_behaves_as_the_decoded_batch(
+        a in payloads(),
+        b in payloads(),
+        seed in vec(any::<bool>(), 1..8),
+    ) {
+        batches_agree(a, b, &seed)?;
+    }
+}

@@ -58,7 +58,7 @@ impl<'a> Iterator for Fields<'a> {
                     Value::Other
                 }
             };
-            Ok::<_, super::Error>((number, value))
+            Ok::<_, super::reader::Fault>((number, value))
         })();
         match read {
             Ok(field) => Some(field),

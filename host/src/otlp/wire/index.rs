@@ -9,6 +9,7 @@
 //! numbering plugins see.
 
 use super::Error;
+use super::reader::Reason;
 use super::schema::{self, Schema};
 use super::walk::{RECURSION_LIMIT, walk};
 use crate::otlp::Signal;
@@ -113,7 +114,7 @@ impl Index {
     /// Validates `bytes` as an export request of `signal` and indexes it.
     pub(crate) fn walk(signal: Signal, bytes: &[u8]) -> Result<Walked, Error> {
         if bytes.len() > u32::MAX as usize {
-            return Err(Error::new(0, "request larger than 4 GiB"));
+            return Err(Error::new(0, Reason::TooLarge.to_string()));
         }
         let (request, levels) = shape(signal);
         let mut builder = Builder::new(levels);

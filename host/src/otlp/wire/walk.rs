@@ -8,9 +8,8 @@
 //! refuses is one `prost` refuses (the property tests in `tests` hold the
 //! two to that); the reasons are worded here, not prost's.
 
-use super::Error;
 use super::index::{Builder, Node};
-use super::reader::{Reader, WireType};
+use super::reader::{Fault, Reader, Reason, WireType};
 use super::schema::{Kind, Schema};
 
 /// How deep messages may nest: prost's `RECURSION_LIMIT`.
@@ -25,7 +24,7 @@ pub(crate) fn walk(
     schema: &'static Schema,
     budget: u32,
     builder: &mut Builder,
-) -> Result<(), Error> {
+) -> Result<(), Fault> {
     let mut r = Reader::new(buf, base);
     while !r.is_empty() {
         let field_start = r.offset();
@@ -45,24 +44,30 @@ pub(crate) fn walk(
             }
             (Kind::Str, WireType::Len) => {
                 let (text, at) = r.len_delimited()?;
-                if let Err(e) = std::str::from_utf8(text) {
-                    return Err(Error::new(
-                        at + e.valid_up_to(),
-                        format!("field {number} of {} is not UTF-8", schema.name),
-                    ));
+                // ASCII (most text in telemetry) is checked a word at a time.
+                if !text.is_ascii()
+                    && let Err(e) = std::str::from_utf8(text)
+                {
+                    return Err(Fault {
+                        at: at + e.valid_up_to(),
+                        reason: Reason::Utf8 {
+                            number,
+                            message: schema.name,
+                        },
+                    });
                 }
             }
             (Kind::PackedFixed64, WireType::Len) => {
                 let (values, at) = r.len_delimited()?;
                 if values.len() % 8 != 0 {
-                    return Err(Error::new(
+                    return Err(Fault {
                         at,
-                        format!(
-                            "packed field {number} of {} is {} bytes, not a multiple of 8",
-                            schema.name,
-                            values.len()
-                        ),
-                    ));
+                        reason: Reason::Packed {
+                            number,
+                            message: schema.name,
+                            len: values.len(),
+                        },
+                    });
                 }
             }
             (Kind::PackedVarint, WireType::Len) => {
@@ -74,7 +79,7 @@ pub(crate) fn walk(
             }
             (Kind::Msg(inner), WireType::Len) => {
                 if budget == 0 {
-                    return Err(too_deep(&r));
+                    return Err(r.fault(Reason::TooDeep));
                 }
                 let header_end = r.offset();
                 let (body, at) = r.len_delimited()?;
@@ -96,13 +101,14 @@ pub(crate) fn walk(
                 }
             }
             (_, wire) => {
-                return Err(Error::new(
-                    field_start,
-                    format!(
-                        "field {number} of {} has the wrong wire type ({wire:?})",
-                        schema.name
-                    ),
-                ));
+                return Err(Fault {
+                    at: field_start,
+                    reason: Reason::WrongWire {
+                        number,
+                        message: schema.name,
+                        wire,
+                    },
+                });
             }
         }
     }
@@ -116,9 +122,9 @@ pub(crate) fn skip_unknown(
     number: u32,
     wire: WireType,
     budget: u32,
-) -> Result<(), Error> {
+) -> Result<(), Fault> {
     if budget == 0 {
-        return Err(too_deep(r));
+        return Err(r.fault(Reason::TooDeep));
     }
     match wire {
         WireType::Varint => r.varint().map(drop),
@@ -132,18 +138,15 @@ pub(crate) fn skip_unknown(
             let (inner, inner_wire) = r.key()?;
             if inner_wire == WireType::EndGroup {
                 if inner != number {
-                    return Err(r.error(format!(
-                        "group {number} closed by an end-group tag of field {inner}"
-                    )));
+                    return Err(r.fault(Reason::GroupMismatch {
+                        open: number,
+                        close: inner,
+                    }));
                 }
                 return Ok(());
             }
             skip_unknown(r, inner, inner_wire, budget - 1)?;
         },
-        WireType::EndGroup => Err(r.error(format!("unexpected end-group tag of field {number}"))),
+        WireType::EndGroup => Err(r.fault(Reason::StrayEndGroup(number))),
     }
-}
-
-fn too_deep(r: &Reader<'_>) -> Error {
-    r.error(format!("messages nested more than {RECURSION_LIMIT} deep"))
 }

@@ -10,7 +10,8 @@
 use prost::Message;
 
 use super::Index;
-use super::fields::{each_len, last_fixed64, last_str, last_varint};
+use super::fields::{each_len, last_fixed64, last_str};
+use super::index::Node;
 use super::schema::{
     EXPONENTIAL_HISTOGRAM_FIELD, GAUGE_FIELD, HISTOGRAM_FIELD, SUM_FIELD, SUMMARY_FIELD,
 };
@@ -31,24 +32,21 @@ pub enum AttributeOwner {
 impl Index {
     /// Every log record's severity number in record order, clamped into a
     /// byte (empty for other signals).
-    pub fn severity_numbers(&self, bytes: &[u8]) -> Vec<u8> {
+    pub fn severity_numbers(&self, _bytes: &[u8]) -> Vec<u8> {
         if self.signal() != Signal::Logs {
             return Vec::new();
         }
-        self.records()
-            .iter()
-            .map(|r| severity(r.body(bytes)))
-            .collect()
+        // Captured by the walk: no second pass over the records.
+        self.records().iter().map(severity).collect()
     }
 
     /// Log record `record`'s severity number (as in
     /// [`Index::severity_numbers`]); `None` for other signals.
-    pub fn severity_number(&self, bytes: &[u8], record: usize) -> Option<u8> {
+    pub fn severity_number(&self, _bytes: &[u8], record: usize) -> Option<u8> {
         if self.signal() != Signal::Logs {
             return None;
         }
-        let node = self.records().get(record)?;
-        Some(severity(node.body(bytes)))
+        self.records().get(record).map(severity)
     }
 
     /// Every record's name in record order: a log record's event name, a
@@ -230,10 +228,11 @@ impl Index {
     }
 }
 
-/// A log record's severity number, clamped into a byte.
-fn severity(record: &[u8]) -> u8 {
+/// A log record's severity number (captured by the walk), clamped into a
+/// byte.
+fn severity(record: &Node) -> u8 {
     // An enum is an int32: prost truncates the varint to 32 bits.
-    let n = last_varint(record, 2).unwrap_or(0) as i32;
+    let n = record.value as i32;
     n.clamp(0, u8::MAX as i32) as u8
 }
 

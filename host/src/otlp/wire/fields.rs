@@ -1,6 +1,6 @@
 //! Reading fields out of bytes the walk has already validated: an
 //! iterator over one message's fields, and the few reads the accessors
-//! need (the last value of a scalar field, as prost keeps the last; every
+//! need (the last value of a field, as prost keeps the last; every
 //! value of a repeated one, in order).
 //!
 //! The bytes were validated, so a read cannot fail; should one anyway
@@ -12,11 +12,11 @@ use super::walk::{RECURSION_LIMIT, skip_unknown};
 /// A field's value, undecoded.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Value<'a> {
-    Varint(u64),
     Fixed64(u64),
     /// Length-delimited bytes, and their request offset.
     Len(&'a [u8], usize),
-    /// A fixed32 or a group: nothing an accessor reads.
+    /// A varint, fixed32 or group: nothing an accessor reads (a log
+    /// record's severity, the one varint read, is captured by the walk).
     Other,
 }
 
@@ -43,7 +43,10 @@ impl<'a> Iterator for Fields<'a> {
         let read = (|| {
             let (number, wire) = r.key()?;
             let value = match wire {
-                WireType::Varint => Value::Varint(r.varint()?),
+                WireType::Varint => {
+                    r.varint()?;
+                    Value::Other
+                }
                 WireType::Fixed64 => Value::Fixed64(r.fixed64()?),
                 WireType::Len => {
                     let (bytes, at) = r.len_delimited()?;
@@ -69,17 +72,6 @@ impl<'a> Iterator for Fields<'a> {
             }
         }
     }
-}
-
-/// The last varint of field `number` (prost keeps the last of repeated
-/// occurrences of a scalar field), if any.
-pub(crate) fn last_varint(body: &[u8], number: u32) -> Option<u64> {
-    fields(body, 0)
-        .filter_map(|(n, v)| match v {
-            Value::Varint(x) if n == number => Some(x),
-            _ => None,
-        })
-        .last()
 }
 
 /// The last fixed64 of field `number`, if any.

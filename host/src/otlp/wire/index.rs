@@ -33,6 +33,9 @@ pub(crate) struct Node {
     pub parent: u32,
     /// Its children's positions on the level below, as a range.
     pub children: (u32, u32),
+    /// The varint its schema captures (a log record's severity number),
+    /// as read; 0 when absent, as prost defaults it.
+    pub value: u64,
 }
 
 impl Node {
@@ -118,7 +121,7 @@ impl Index {
         }
         let (request, levels) = shape(signal);
         let mut builder = Builder::new(levels);
-        walk(bytes, 0, request, RECURSION_LIMIT, &mut builder)?;
+        walk(bytes, 0, request, RECURSION_LIMIT, None, &mut builder)?;
         Ok(Walked {
             canonical: builder.canonical,
             index: Index {

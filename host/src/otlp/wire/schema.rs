@@ -43,6 +43,10 @@ pub(crate) struct Schema {
     /// At most one child node is expected (a metric's data oneof); a
     /// second one makes the request non-canonical (see `index`).
     pub one_child: bool,
+    /// A varint field whose value the walk keeps in the message's node
+    /// (the last occurrence, as prost keeps it): a log record's severity,
+    /// which filters read for every record.
+    pub capture: Option<u32>,
 }
 
 impl Schema {
@@ -71,6 +75,7 @@ const fn msg(name: &'static str, fields: &'static [(u32, Kind)], level: Option<u
         table: table(fields),
         level,
         one_child: false,
+        capture: None,
     }
 }
 
@@ -126,23 +131,25 @@ static SCOPE_LOGS: Schema = msg(
     &[(1, Msg(&SCOPE)), (2, Msg(&LOG_RECORD)), (3, Str)],
     Some(1),
 );
-static LOG_RECORD: Schema = msg(
-    "LogRecord",
-    &[
-        (1, Fixed64),
-        (11, Fixed64),
-        (2, Varint),
-        (3, Str),
-        (5, Msg(&ANY_VALUE)),
-        (6, Msg(&KEY_VALUE)),
-        (7, Varint),
-        (8, Fixed32),
-        (9, Bytes),
-        (10, Bytes),
-        (12, Str),
-    ],
-    Some(2),
-);
+const LOG_RECORD_FIELDS: &[(u32, Kind)] = &[
+    (1, Fixed64),
+    (11, Fixed64),
+    (2, Varint),
+    (3, Str),
+    (5, Msg(&ANY_VALUE)),
+    (6, Msg(&KEY_VALUE)),
+    (7, Varint),
+    (8, Fixed32),
+    (9, Bytes),
+    (10, Bytes),
+    (12, Str),
+];
+/// `LogRecord.severity_number`.
+pub(crate) const SEVERITY_FIELD: u32 = 2;
+static LOG_RECORD: Schema = Schema {
+    capture: Some(SEVERITY_FIELD),
+    ..msg("LogRecord", LOG_RECORD_FIELDS, Some(2))
+};
 
 // trace.v1
 pub(crate) static TRACE_REQUEST: Schema = msg(
@@ -233,6 +240,7 @@ static METRIC: Schema = Schema {
     table: table(METRIC_FIELDS),
     level: Some(2),
     one_child: true,
+    capture: None,
 };
 /// The `Metric.data` oneof's field numbers.
 pub(crate) const GAUGE_FIELD: u32 = 5;

@@ -18,11 +18,13 @@ pub(crate) const RECURSION_LIMIT: u32 = 100;
 /// Walks the fields of one message of type `schema` held in `buf` (at
 /// request offset `base`). `budget` is prost's recursion count for this
 /// message: an embedded message or an unknown field needs it above 0.
+/// `node` is the message's own node (level, position), if it has one.
 pub(crate) fn walk(
     buf: &[u8],
     base: usize,
     schema: &'static Schema,
     budget: u32,
+    node: Option<(usize, usize)>,
     builder: &mut Builder,
 ) -> Result<(), Fault> {
     let mut r = Reader::new(buf, base);
@@ -35,7 +37,12 @@ pub(crate) fn walk(
         };
         match (kind, wire) {
             (Kind::Varint | Kind::PackedVarint, WireType::Varint) => {
-                r.varint()?;
+                let value = r.varint()?;
+                if schema.capture == Some(number)
+                    && let Some((level, at)) = node
+                {
+                    builder.levels[level][at].value = value;
+                }
             }
             (Kind::Fixed64 | Kind::PackedFixed64, WireType::Fixed64) => r.skip(8)?,
             (Kind::Fixed32, WireType::Fixed32) => r.skip(4)?,
@@ -92,10 +99,11 @@ pub(crate) fn walk(
                         field: number,
                         parent: 0,
                         children: (0, 0),
+                        value: 0,
                     };
                     (level, builder.open(level, node, schema.one_child))
                 });
-                walk(body, at, inner, budget - 1, builder)?;
+                walk(body, at, inner, budget - 1, node, builder)?;
                 if let Some((level, n)) = node {
                     builder.close(level, n);
                 }

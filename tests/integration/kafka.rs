@@ -206,9 +206,9 @@ fn an_undecodable_message_goes_to_the_dead_letter_topic_and_consumption_goes_on(
         &brokers,
         &topics.logs,
         &[
-            (None, numbered_logs("poison", 0, 1).encode()),
+            (None, numbered_logs("poison", 0, 1).encode().to_vec()),
             (Some("bad"), b"\x0a\xff\xff\xff not protobuf".to_vec()),
-            (None, numbered_logs("poison", 1, 1).encode()),
+            (None, numbered_logs("poison", 1, 1).encode().to_vec()),
         ],
     );
     let far = phase2(

@@ -88,7 +88,7 @@ fn member(brokers: &str, group: &str, topic: &str, sink: &Daemon) -> Daemon {
 /// `total` numbered log records in messages of 10.
 fn numbered_messages(total: u64) -> Vec<(Option<&'static str>, Vec<u8>)> {
     (0..total / 10)
-        .map(|m| (None, numbered_logs("group", m * 10, 10).encode()))
+        .map(|m| (None, numbered_logs("group", m * 10, 10).encode().to_vec()))
         .collect()
 }
 

@@ -69,14 +69,14 @@ pub fn create_topics(brokers: &str, topics: &[&str], partitions: i32) {
 }
 
 /// A producer of the test's own, waiting for each message's delivery.
-pub fn produce(brokers: &str, topic: &str, messages: &[(Option<&str>, Vec<u8>)]) {
+pub fn produce<P: AsRef<[u8]>>(brokers: &str, topic: &str, messages: &[(Option<&str>, P)]) {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("linger.ms", "5")
         .create()
         .expect("producer");
     for (key, payload) in messages {
-        let mut record = BaseRecord::<str, [u8]>::to(topic).payload(payload);
+        let mut record = BaseRecord::<str, [u8]>::to(topic).payload(payload.as_ref());
         if let Some(key) = key {
             record = record.key(key);
         }

@@ -183,7 +183,11 @@ fn grpc_refuses_malformed_requests_and_keeps_serving() {
 
     let (code, details) = raw_grpc(&python, &target, "0affff01", false);
     assert_eq!(code, "INVALID_ARGUMENT", "{details}");
-    assert!(details.contains("failed to decode"), "{details}");
+    // The same words as OTLP/HTTP's answer: both go through one validation.
+    assert!(
+        details.contains("malformed OTLP protobuf logs request"),
+        "{details}"
+    );
     assert_eq!(grpc_refusals(&daemon, "malformed"), Some(1.0));
 
     good_request_is_served_after(&python, daemon, "after-bad-input");

@@ -3,16 +3,11 @@
 
 use std::time::Instant;
 
-use prost::Message;
 use tonic::transport::Channel;
 
 use super::Tally;
-use crate::otlp::{
-    ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest, Signal,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use super::grpc_codec::BytesCodec;
+use crate::otlp::Signal;
 
 /// The transport `weir gen` sends over.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -97,33 +92,27 @@ impl Sender {
     }
 }
 
-/// Sends over gRPC; decoding the pre-built bytes back into the message
-/// tonic wants costs the generator, not the receiver.
+/// Sends the pre-built bytes over gRPC as they are (see `grpc_codec`).
 async fn grpc(
     channel: Channel,
     signal: Signal,
     request: &bytes::Bytes,
 ) -> Result<(), Option<String>> {
-    let status = match signal {
-        Signal::Logs => {
-            let message = ExportLogsServiceRequest::decode(request.clone())
-                .map_err(|e| Some(e.to_string()))?;
-            LogsServiceClient::new(channel).export(message).await.err()
-        }
-        Signal::Metrics => {
-            let message = ExportMetricsServiceRequest::decode(request.clone())
-                .map_err(|e| Some(e.to_string()))?;
-            MetricsServiceClient::new(channel)
-                .export(message)
-                .await
-                .err()
-        }
-        Signal::Traces => {
-            let message = ExportTraceServiceRequest::decode(request.clone())
-                .map_err(|e| Some(e.to_string()))?;
-            TraceServiceClient::new(channel).export(message).await.err()
-        }
+    let path = match signal {
+        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
     };
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.map_err(|e| Some(e.to_string()))?;
+    let status = client
+        .unary(
+            tonic::Request::new(request.clone()),
+            http::uri::PathAndQuery::from_static(path),
+            BytesCodec,
+        )
+        .await
+        .err();
     match status {
         None => Ok(()),
         Some(s)

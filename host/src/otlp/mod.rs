@@ -11,15 +11,21 @@
 //! [`Batch::retain`] and [`Batch::extract`].
 
 mod batch;
+mod columns;
 mod index;
 mod json;
 mod merge;
+mod records;
 mod select;
 mod signal;
+pub mod wire;
 
-pub use batch::{Batch, DataPoint, DataPointMut, Payload, find_attribute};
+pub use batch::{Batch, Payload};
+pub use columns::find_attribute;
 pub use json::{any_value_from_json, any_value_to_json};
+pub use records::{DataPoint, DataPointMut};
 pub use signal::Signal;
+pub use wire::AttributeOwner;
 
 pub use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 pub use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -33,12 +39,13 @@ pub use opentelemetry_proto::tonic::trace::v1 as trace;
 /// Errors reading or writing OTLP data.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The protobuf bytes are not a valid export request of the signal.
+    /// The protobuf bytes are not a valid export request of the signal,
+    /// as the validating byte pass found them.
     #[error("malformed OTLP protobuf {signal} request: {source}")]
-    Protobuf {
+    Wire {
         signal: Signal,
         #[source]
-        source: prost::DecodeError,
+        source: wire::Error,
     },
     /// The JSON is not a valid OTLP/JSON export request of the signal.
     #[error("malformed OTLP/JSON {signal} request: {source}")]

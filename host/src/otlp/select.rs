@@ -1,7 +1,10 @@
 //! Carving a batch up by record: keep a subset in place, or copy a subset
 //! out. This is how a plugin's outcome (keep / drop / route) is applied.
 //!
-//! Both operations take one flag per record, in record order, and remove
+//! On a batch that is still its bytes both copy the kept records' byte
+//! ranges ([`Index::select`](super::wire::Index::select)); on a decoded
+//! one they work on the decoded request. Both take one flag per record,
+//! in record order, and remove
 //! scopes, metrics and resources left with no records, as the Collector's
 //! filter processor does, so no empty shells travel downstream.
 
@@ -32,6 +35,12 @@ impl Batch {
     /// record, in record order).
     pub fn retain(&mut self, keep: &[bool]) {
         assert_eq!(keep.len(), self.len(), "one flag per record");
+        if let Some(w) = self.wire_mut() {
+            if let Some((bytes, index)) = w.index.select(&w.bytes, keep) {
+                w.replace(bytes.into(), index);
+            }
+            return;
+        }
         let mut flags = Flags { flags: keep.iter() };
         match self.payload_mut() {
             Payload::Logs(req) => req.resource_logs.retain_mut(|rl| {
@@ -63,6 +72,13 @@ impl Batch {
     /// set, with their resources and scopes.
     pub fn extract(&self, keep: &[bool]) -> Batch {
         assert_eq!(keep.len(), self.len(), "one flag per record");
+        if let Some(w) = self.wire() {
+            let (bytes, index) = match w.index.select(&w.bytes, keep) {
+                Some((bytes, index)) => (bytes.into(), index),
+                None => (w.bytes.clone(), w.index.clone()),
+            };
+            return Batch::from_wire(self.signal(), bytes, index);
+        }
         let mut flags = Flags { flags: keep.iter() };
         match self.payload() {
             Payload::Logs(req) => ExportLogsServiceRequest {

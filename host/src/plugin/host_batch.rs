@@ -7,10 +7,10 @@
 
 use wasmtime::component::Resource;
 
-use crate::otlp::common::{AnyValue, KeyValue};
+use crate::otlp::common::KeyValue;
 use crate::otlp::metrics::{metric::Data, number_data_point};
 use crate::otlp::trace::status;
-use crate::otlp::{Batch, DataPoint, DataPointMut, Signal};
+use crate::otlp::{AttributeOwner, Batch, DataPoint, DataPointMut, Signal};
 
 use super::batch_resource::BatchResource;
 use super::bindings::weir::plugin::types::{Host, HostBatch};
@@ -44,7 +44,7 @@ impl InstanceState {
 }
 
 fn check_range(batch: &Batch, record: u32) -> R<()> {
-    if batch.path(record).is_none() {
+    if record as usize >= batch.len() {
         wasmtime::bail!(
             "record index {record} is out of range: the batch has {} records",
             batch.len()
@@ -58,13 +58,12 @@ fn wrong_signal<T>(call: &str, wants: &str, batch_signal: Signal) -> R<T> {
     wasmtime::bail!("`batch.{call}` needs a {wants} batch, but this batch holds {batch_signal}")
 }
 
-fn attributes_of(batch: &Batch, of: AttributesOf, record: u32) -> &[KeyValue] {
+fn owner(of: AttributesOf) -> AttributeOwner {
     match of {
-        AttributesOf::Resource => batch.resource(record).map(|r| &r.attributes[..]),
-        AttributesOf::Scope => batch.scope(record).map(|s| &s.attributes[..]),
-        AttributesOf::Record => batch.record_attributes(record),
+        AttributesOf::Resource => AttributeOwner::Resource,
+        AttributesOf::Scope => AttributeOwner::Scope,
+        AttributesOf::Record => AttributeOwner::Record,
     }
-    .unwrap_or(&[])
 }
 
 fn attributes_of_mut(batch: &mut Batch, of: AttributesOf, record: u32) -> &mut Vec<KeyValue> {
@@ -74,10 +73,6 @@ fn attributes_of_mut(batch: &mut Batch, of: AttributesOf, record: u32) -> &mut V
         AttributesOf::Record => batch.record_attributes_mut(record),
     };
     attrs.expect("record index checked before")
-}
-
-fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
-    crate::otlp::find_attribute(attrs, key)
 }
 
 impl HostBatch for InstanceState {
@@ -91,7 +86,8 @@ impl HostBatch for InstanceState {
 
     fn attributes(&mut self, b: Res, of: AttributesOf, record: u32) -> R<Vec<WitKeyValue>> {
         let batch = self.read_at(&b, record)?;
-        Ok(attributes_of(batch, of, record)
+        Ok(batch
+            .attributes(owner(of), record)
             .iter()
             .map(key_value_to_wit)
             .collect())
@@ -105,7 +101,10 @@ impl HostBatch for InstanceState {
         key: String,
     ) -> R<Option<WitValue>> {
         let batch = self.read_at(&b, record)?;
-        Ok(find(attributes_of(batch, of, record), &key).map(value_to_wit))
+        Ok(batch
+            .attribute(owner(of), record, &key)
+            .as_ref()
+            .map(value_to_wit))
     }
 
     fn attribute_column(
@@ -114,17 +113,12 @@ impl HostBatch for InstanceState {
         of: AttributesOf,
         key: String,
     ) -> R<Vec<Option<WitValue>>> {
-        let batch = self.read(&b)?;
-        let mut out = Vec::with_capacity(batch.len());
-        batch.for_each_attributes(|resource, scope, record| {
-            let attrs = match of {
-                AttributesOf::Resource => resource,
-                AttributesOf::Scope => scope,
-                AttributesOf::Record => record,
-            };
-            out.push(find(attrs, &key).map(value_to_wit));
-        });
-        Ok(out)
+        Ok(self
+            .read(&b)?
+            .attribute_column(owner(of), &key)
+            .iter()
+            .map(|v| v.as_ref().map(value_to_wit))
+            .collect())
     }
 
     fn set_attribute(
@@ -149,7 +143,13 @@ impl HostBatch for InstanceState {
     }
 
     fn remove_attribute(&mut self, b: Res, of: AttributesOf, record: u32, key: String) -> R<bool> {
-        if find(attributes_of(self.read_at(&b, record)?, of, record), &key).is_none() {
+        // Checked on the batch as it is, so that removing an absent key
+        // leaves an unchanged batch its bytes.
+        if self
+            .read_at(&b, record)?
+            .attribute(owner(of), record, &key)
+            .is_none()
+        {
             // Nothing to remove: do not count this as a change.
             return Ok(false);
         }
@@ -159,13 +159,10 @@ impl HostBatch for InstanceState {
     }
 
     fn time_unix_nano(&mut self, b: Res, record: u32) -> R<u64> {
-        let batch = self.read_at(&b, record)?;
-        Ok(match batch.signal() {
-            Signal::Logs => batch.log(record).map(|l| l.time_unix_nano),
-            Signal::Traces => batch.span(record).map(|s| s.start_time_unix_nano),
-            Signal::Metrics => batch.point(record).map(|p| p.time_unix_nano()),
-        }
-        .unwrap_or(0))
+        Ok(self
+            .read_at(&b, record)?
+            .time_unix_nano(record)
+            .unwrap_or(0))
     }
 
     fn set_time_unix_nano(&mut self, b: Res, record: u32, nanos: u64) -> R<()> {
@@ -219,8 +216,8 @@ impl HostBatch for InstanceState {
     }
 
     fn severity_number(&mut self, b: Res, record: u32) -> R<u8> {
-        match self.read_at(&b, record)?.log(record) {
-            Some(l) => Ok(l.severity_number.clamp(0, u8::MAX as i32) as u8),
+        match self.read_at(&b, record)?.severity_number(record) {
+            Some(n) => Ok(n),
             None => wrong_signal("severity-number", "logs", self.read(&b)?.signal()),
         }
     }
@@ -271,13 +268,11 @@ impl HostBatch for InstanceState {
     }
 
     fn name(&mut self, b: Res, record: u32) -> R<String> {
-        let batch = self.read_at(&b, record)?;
-        Ok(match batch.signal() {
-            Signal::Logs => batch.log(record).map(|l| l.event_name.clone()),
-            Signal::Traces => batch.span(record).map(|s| s.name.clone()),
-            Signal::Metrics => batch.metric(record).map(|m| m.name.clone()),
-        }
-        .unwrap_or_default())
+        Ok(self
+            .read_at(&b, record)?
+            .name(record)
+            .unwrap_or_default()
+            .to_owned())
     }
 
     fn names(&mut self, b: Res) -> R<Vec<String>> {
@@ -434,12 +429,12 @@ impl HostBatch for InstanceState {
     }
 
     fn to_otlp(&mut self, b: Res) -> R<Vec<u8>> {
-        Ok(self.read(&b)?.encode())
+        Ok(self.read(&b)?.encode().to_vec())
     }
 
     fn set_otlp(&mut self, b: Res, request: Vec<u8>) -> R<Result<(), String>> {
         let signal = self.read(&b)?.signal();
-        match Batch::decode(signal, &request) {
+        match Batch::from_bytes(signal, request.into()) {
             Ok(new) => {
                 *self.table.get_mut(&b)?.batch_mut() = new;
                 Ok(Ok(()))

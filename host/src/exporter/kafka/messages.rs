@@ -8,6 +8,7 @@
 //! [`Batch::encode`], so a batch no plugin changed is produced as the
 //! bytes that arrived once the batch keeps them.
 
+use bytes::Bytes;
 use prost::Message as _;
 use sha2::{Digest, Sha256};
 
@@ -36,7 +37,7 @@ pub struct Message {
     /// The message key, if the partitioning gives one.
     pub key: Option<String>,
     /// The encoded `Export*ServiceRequest`.
-    pub payload: Vec<u8>,
+    pub payload: Bytes,
     /// How many records it holds.
     pub records: usize,
 }
@@ -106,11 +107,12 @@ fn add(out: &mut Messages, key: Option<String>, part: &Batch, encoding: Encoding
     add(out, key, &part.extract(&second), encoding, max);
 }
 
-fn encode(batch: &Batch, encoding: Encoding) -> Vec<u8> {
+fn encode(batch: &Batch, encoding: Encoding) -> Bytes {
     match encoding {
         Encoding::OtlpProto => batch.encode(),
         Encoding::OtlpJson => serde_json::to_vec(&batch.to_json_value())
-            .expect("an OTLP JSON value always serialises"),
+            .expect("an OTLP JSON value always serialises")
+            .into(),
     }
 }
 

@@ -92,7 +92,7 @@ impl KafkaSink {
 
         let mut deliveries = Vec::with_capacity(built.messages.len());
         for message in &built.messages {
-            let mut record = FutureRecord::<str, [u8]>::to(topic).payload(&message.payload);
+            let mut record = FutureRecord::<str, [u8]>::to(topic).payload(&message.payload[..]);
             if let Some(key) = &message.key {
                 record = record.key(key.as_str());
             }

@@ -16,8 +16,9 @@ pub(crate) const JSON: &str = "application/json";
 /// A request body ready to send.
 #[derive(Debug)]
 pub(crate) struct Body {
-    /// The bytes on the wire.
-    pub(crate) bytes: Vec<u8>,
+    /// The bytes on the wire (for an uncompressed protobuf body, the
+    /// batch's own bytes, not a copy).
+    pub(crate) bytes: bytes::Bytes,
     /// `Content-Type`.
     pub(crate) content_type: &'static str,
     /// `Content-Encoding`, if compressed.
@@ -33,7 +34,9 @@ pub(crate) fn build(
     let (encoded, content_type) = match encoding {
         Encoding::Proto => (batch.encode(), PROTOBUF),
         Encoding::Json => (
-            serde_json::to_vec(&batch.to_json_value()).map_err(std::io::Error::other)?,
+            serde_json::to_vec(&batch.to_json_value())
+                .map_err(std::io::Error::other)?
+                .into(),
             JSON,
         ),
     };
@@ -47,19 +50,19 @@ pub(crate) fn build(
 
 /// Compresses `bytes`; returns them with the `Content-Encoding` to send.
 fn compress(
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
     compression: Compression,
-) -> std::io::Result<(Vec<u8>, Option<&'static str>)> {
+) -> std::io::Result<(bytes::Bytes, Option<&'static str>)> {
     match compression {
         Compression::None => Ok((bytes, None)),
         Compression::Gzip => {
             let out = Vec::with_capacity(bytes.len() / 4);
             let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
             gz.write_all(&bytes)?;
-            Ok((gz.finish()?, Some("gzip")))
+            Ok((gz.finish()?.into(), Some("gzip")))
         }
         Compression::Zstd => Ok((
-            zstd::bulk::compress(&bytes, zstd::DEFAULT_COMPRESSION_LEVEL)?,
+            zstd::bulk::compress(&bytes, zstd::DEFAULT_COMPRESSION_LEVEL)?.into(),
             Some("zstd"),
         )),
     }
@@ -176,7 +179,7 @@ pub(crate) mod tests {
     #[test]
     fn json_bodies_are_otlp_json() {
         let body = build(&logs(1), Encoding::Json, Compression::None).unwrap();
-        let text = String::from_utf8(body.bytes).unwrap();
+        let text = String::from_utf8(body.bytes.to_vec()).unwrap();
         assert!(text.starts_with(r#"{"resourceLogs":"#), "{text}");
         assert!(text.contains(r#""stringValue":"record 0""#), "{text}");
     }

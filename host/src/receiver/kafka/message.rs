@@ -3,6 +3,7 @@
 //! payload that cannot be decoded — the dead-letter message that carries
 //! it on with the error and its origin in headers.
 
+use bytes::Bytes;
 use rdkafka::message::{Header, OwnedHeaders};
 
 use super::state::Message;
@@ -12,11 +13,12 @@ use crate::otlp::resource::Resource;
 use crate::otlp::{Batch, Payload, Signal};
 
 /// Decodes a message's payload as an export request of `signal`.
-pub fn decode(signal: Signal, encoding: Encoding, payload: &[u8]) -> Result<Batch, String> {
+pub fn decode(signal: Signal, encoding: Encoding, payload: Bytes) -> Result<Batch, String> {
     match encoding {
-        Encoding::OtlpProto => Batch::decode(signal, payload).map_err(|e| e.to_string()),
+        // Validated and indexed where it lies: the batch is these bytes.
+        Encoding::OtlpProto => Batch::from_bytes(signal, payload).map_err(|e| e.to_string()),
         Encoding::OtlpJson => {
-            let text = std::str::from_utf8(payload)
+            let text = std::str::from_utf8(&payload)
                 .map_err(|e| format!("malformed OTLP/JSON {signal} request: not UTF-8: {e}"))?;
             Batch::from_json_as(signal, text).map_err(|e| e.to_string())
         }
@@ -107,7 +109,7 @@ mod tests {
     fn message(headers: &[(&str, &[u8])]) -> Message {
         Message {
             key: None,
-            payload: Vec::new(),
+            payload: Bytes::new(),
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_vec()))
@@ -117,12 +119,14 @@ mod tests {
 
     #[test]
     fn undecodable_payloads_say_why() {
-        let error = decode(Signal::Logs, Encoding::OtlpProto, b"\xff\xff\xff").unwrap_err();
+        let bad = Bytes::from_static(b"\xff\xff\xff");
+        let error = decode(Signal::Logs, Encoding::OtlpProto, bad).unwrap_err();
         assert!(
             error.contains("malformed OTLP protobuf logs request"),
             "{error}"
         );
-        let error = decode(Signal::Traces, Encoding::OtlpJson, b"{not json").unwrap_err();
+        let bad = Bytes::from_static(b"{not json");
+        let error = decode(Signal::Traces, Encoding::OtlpJson, bad).unwrap_err();
         assert!(
             error.contains("malformed OTLP/JSON traces request"),
             "{error}"

@@ -30,8 +30,8 @@ pub struct Pending {
 pub struct Message {
     /// Its key.
     pub key: Option<Vec<u8>>,
-    /// Its payload.
-    pub payload: Vec<u8>,
+    /// Its payload (shared by every attempt, not copied).
+    pub payload: bytes::Bytes,
     /// Its headers, as they came.
     pub headers: Vec<(String, Vec<u8>)>,
 }

@@ -193,7 +193,7 @@ impl Worker {
             .unwrap_or_default();
         let taken = Message {
             key: message.key().map(<[u8]>::to_vec),
-            payload: message.payload().unwrap_or_default().to_vec(),
+            payload: bytes::Bytes::copy_from_slice(message.payload().unwrap_or_default()),
             headers,
         };
         {
@@ -242,7 +242,7 @@ impl Worker {
             )));
             return;
         };
-        match decode(signal, encoding, &message.payload) {
+        match decode(signal, encoding, message.payload.clone()) {
             Ok(mut batch) => {
                 let extraction = &self.settings.header_extraction;
                 if extraction.extract_headers {
@@ -285,7 +285,7 @@ impl Worker {
         };
         let headers = dead_letter_headers(&message, &error, &partition.0, partition.1, offset);
         let mut record = FutureRecord::<[u8], [u8]>::to(&self.settings.dead_letter_topic)
-            .payload(&message.payload)
+            .payload(&message.payload[..])
             .headers(headers);
         if let Some(key) = &message.key {
             record = record.key(key.as_slice());

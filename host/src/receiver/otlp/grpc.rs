@@ -1,39 +1,38 @@
 //! OTLP/gRPC: the `LogsService`, `MetricsService` and `TraceService`
 //! export calls, with gzip and zstd request compression and a limit on the
-//! decoded message size. Each call's message becomes a batch for the
-//! receiver's [`Intake`]; its refusals become gRPC codes:
-//! `UNAVAILABLE` when overloaded or when an exporter failed (both
-//! retryable, as OTLP clients expect), `UNIMPLEMENTED` for a signal the
-//! receiver feeds no pipeline of.
+//! decoded message size. Each call's message arrives as bytes
+//! ([`RawCodec`]) and becomes a batch for the receiver's [`Intake`] by the
+//! same path as an OTLP/HTTP body (`request`); its refusals become gRPC
+//! codes: `INVALID_ARGUMENT` for a malformed request, `UNAVAILABLE` when
+//! overloaded or when an exporter failed (both retryable, as OTLP clients
+//! expect), `UNIMPLEMENTED` for a signal the receiver feeds no pipeline
+//! of.
 //!
-//! tonic decodes a message before the service sees it, and answers what it
-//! cannot decode itself, with codes that mislead an OTLP client; a layer
-//! on the way out ([`otlp_codes_for_decode_errors`]) corrects them and
-//! counts those refusals with the others.
+//! The services are written here rather than taken from
+//! `opentelemetry-proto`'s generated servers, which fix the codec to a
+//! full prost decode. tonic still reads the gRPC frame and decompresses
+//! it, and answers what fails there itself, with codes that mislead an
+//! OTLP client; a layer on the way out ([`otlp_codes_for_decode_errors`])
+//! corrects them and counts those refusals with the others.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
+use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
+use super::grpc_codec::RawCodec;
+use super::request::protobuf_batch;
 use crate::otlp::Signal;
 use crate::receiver::{Intake, Refusal, RefusalKind};
-
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-    logs_service_server::{LogsService, LogsServiceServer},
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-    metrics_service_server::{MetricsService, MetricsServiceServer},
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-    trace_service_server::{TraceService, TraceServiceServer},
-};
 
 /// Serves OTLP/gRPC on `listener` until `shutdown` is cancelled, then lets
 /// in-flight calls finish.
@@ -45,19 +44,11 @@ pub(super) fn serve(
 ) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
     let receiver = GrpcReceiver {
         intake: intake.clone(),
+        max_message,
     };
-    macro_rules! configure {
-        ($server:expr) => {
-            $server
-                .max_decoding_message_size(max_message)
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd)
-                .send_compressed(CompressionEncoding::Gzip)
-        };
-    }
-    let logs = configure!(LogsServiceServer::new(receiver.clone()));
-    let metrics = configure!(MetricsServiceServer::new(receiver.clone()));
-    let traces = configure!(TraceServiceServer::new(receiver));
+    let logs = ExportServer::<LogsMethod>::new(receiver.clone());
+    let metrics = ExportServer::<MetricsMethod>::new(receiver.clone());
+    let traces = ExportServer::<TracesMethod>::new(receiver);
     async move {
         tonic::transport::Server::builder()
             .layer(tower::util::MapResponseLayer::new(
@@ -77,19 +68,145 @@ pub(super) fn serve(
     }
 }
 
-/// The three export services of one receiver.
+/// What the three export services of one receiver share.
 #[derive(Clone)]
 struct GrpcReceiver {
     intake: Arc<Intake>,
+    /// Largest message taken, as sent and decompressed.
+    max_message: usize,
 }
 
 impl GrpcReceiver {
-    async fn accept(&self, signal: Signal, batch: crate::otlp::Batch) -> Result<(), Status> {
+    /// Validates and submits one export request's bytes.
+    async fn export(&self, signal: Signal, request: Bytes) -> Result<(), Status> {
+        let batch = protobuf_batch(signal, request).map_err(|refusal| {
+            self.intake.refused(&refusal);
+            status(refusal)
+        })?;
         self.intake
             .accept(signal, batch)
             .await
             .map(drop)
             .map_err(status)
+    }
+}
+
+/// One OTLP export service: its gRPC name and the signal it carries.
+trait ExportMethod: Send + Sync + 'static {
+    const SERVICE: &'static str;
+    const PATH: &'static str;
+    const SIGNAL: Signal;
+}
+
+struct LogsMethod;
+struct MetricsMethod;
+struct TracesMethod;
+
+impl ExportMethod for LogsMethod {
+    const SERVICE: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
+    const PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    const SIGNAL: Signal = Signal::Logs;
+}
+
+impl ExportMethod for MetricsMethod {
+    const SERVICE: &'static str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
+    const PATH: &'static str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    const SIGNAL: Signal = Signal::Metrics;
+}
+
+impl ExportMethod for TracesMethod {
+    const SERVICE: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+    const PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+    const SIGNAL: Signal = Signal::Traces;
+}
+
+/// The server of one export service, as tonic's router takes it.
+struct ExportServer<M> {
+    receiver: GrpcReceiver,
+    method: PhantomData<M>,
+}
+
+impl<M> Clone for ExportServer<M> {
+    fn clone(&self) -> Self {
+        ExportServer {
+            receiver: self.receiver.clone(),
+            method: PhantomData,
+        }
+    }
+}
+
+impl<M: ExportMethod> ExportServer<M> {
+    fn new(receiver: GrpcReceiver) -> Self {
+        ExportServer {
+            receiver,
+            method: PhantomData,
+        }
+    }
+}
+
+impl<M: ExportMethod> NamedService for ExportServer<M> {
+    const NAME: &'static str = M::SERVICE;
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+impl<M, B> tower::Service<http::Request<B>> for ExportServer<M>
+where
+    M: ExportMethod,
+    B: tonic::codegen::Body + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if request.uri().path() != M::PATH {
+            let status = Status::unimplemented(format!(
+                "no such method {}: {} has Export only",
+                request.uri().path(),
+                M::SERVICE
+            ));
+            return Box::pin(async move { Ok(status.into_http()) });
+        }
+        let call = ExportCall {
+            receiver: self.receiver.clone(),
+            signal: M::SIGNAL,
+        };
+        let max_message = self.receiver.max_message;
+        Box::pin(async move {
+            let mut grpc = Grpc::new(RawCodec)
+                .max_decoding_message_size(max_message)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .send_compressed(CompressionEncoding::Gzip);
+            Ok(grpc.unary(call, request).await)
+        })
+    }
+}
+
+/// One call of an export method.
+struct ExportCall {
+    receiver: GrpcReceiver,
+    signal: Signal,
+}
+
+impl UnaryService<Bytes> for ExportCall {
+    type Response = ();
+    type Future = BoxFuture<Result<Response<()>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let (receiver, signal) = (self.receiver.clone(), self.signal);
+        Box::pin(async move {
+            receiver
+                .export(signal, request.into_inner())
+                .await
+                .map(Response::new)
+        })
     }
 }
 
@@ -110,49 +227,14 @@ fn status(refusal: Refusal) -> Status {
     Status::new(code, refusal.message)
 }
 
-#[tonic::async_trait]
-impl LogsService for GrpcReceiver {
-    async fn export(
-        &self,
-        request: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        self.accept(Signal::Logs, request.into_inner().into())
-            .await?;
-        Ok(Response::new(ExportLogsServiceResponse::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for GrpcReceiver {
-    async fn export(
-        &self,
-        request: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        self.accept(Signal::Metrics, request.into_inner().into())
-            .await?;
-        Ok(Response::new(ExportMetricsServiceResponse::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl TraceService for GrpcReceiver {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        self.accept(Signal::Traces, request.into_inner().into())
-            .await?;
-        Ok(Response::new(ExportTraceServiceResponse::default()))
-    }
-}
-
 /// Corrects tonic's answers to requests it could not decode, and counts
 /// them as refusals of `intake`'s receiver. tonic answers before the
 /// service sees the request, with the status in the response headers
 /// (a trailers-only response), so this is done there, on the way out:
 ///
 /// - "failed to decode Protobuf message" comes as `INTERNAL`; it is
-///   `INVALID_ARGUMENT`: the sender's fault, not to be retried.
+///   `INVALID_ARGUMENT`: the sender's fault, not to be retried. (The raw
+///   codec no longer fails so; this stays for any decoding tonic does.)
 /// - A message over `max_recv_msg_size_mib` comes as `OUT_OF_RANGE`,
 ///   which the OTLP specification lists as retryable, so clients would
 ///   retry a request that can never succeed. It becomes

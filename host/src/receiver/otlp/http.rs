@@ -163,7 +163,7 @@ async fn decode(
         ),
     })?;
     match format {
-        Format::Protobuf => Batch::decode(signal, &body),
+        Format::Protobuf => return super::request::protobuf_batch(signal, body),
         Format::Json => match std::str::from_utf8(&body) {
             Ok(text) => Batch::from_json_as(signal, text),
             Err(e) => {

@@ -5,13 +5,18 @@
 //!
 //! [`config`] holds the user's settings; [`start`] binds a listener per
 //! enabled protocol and spawns its server: [`grpc`] (tonic) and [`http`]
-//! (axum), each of which only decodes requests and encodes answers, with
-//! [`body`] reading HTTP bodies within their size limit.
+//! (axum), each of which only reads requests and encodes answers, with
+//! [`body`] reading HTTP bodies within their size limit. Both hand
+//! protobuf requests to [`request`], so that gRPC and HTTP share the
+//! validation and the batch (gRPC through [`grpc_codec`], which leaves the
+//! message as bytes).
 
 mod body;
 mod config;
 mod grpc;
+mod grpc_codec;
 mod http;
+mod request;
 
 use std::sync::Arc;
 

@@ -1,0 +1,153 @@
+//! Keeping a subset of a request's records by copying byte ranges: the
+//! kept records' bytes are copied as they are, and each enclosing scope,
+//! resource (and metric, and metric data) gets its length rewritten. The
+//! output's index is built while writing, so the result needs no second
+//! walk.
+//!
+//! What is kept matches `Batch::retain` on the decoded request: a record
+//! stays if its flag is set; a scope, metric or resource stays if any
+//! record under it stays, and goes otherwise (with no empty shells left
+//! downstream, as the Collector's filter processor does). Everything else
+//! in a kept message — unknown fields included — is copied unchanged.
+
+use super::index::{Index, Node};
+use super::reader::{put_varint, varint_len};
+
+/// Per node: whether anything under it is kept, whether all of it is
+/// (then its bytes, length varint included, are copied unchanged), and
+/// the length of its body once spliced.
+#[derive(Clone, Copy, Default)]
+struct Plan {
+    kept: bool,
+    whole: bool,
+    body_len: u32,
+}
+
+impl Index {
+    /// The request holding only the records whose flag in `keep` is set
+    /// (one flag per record, in record order), and its index. `None` when
+    /// that is this very request, unchanged.
+    pub fn select(&self, bytes: &[u8], keep: &[bool]) -> Option<(Vec<u8>, Index)> {
+        assert_eq!(keep.len(), self.len(), "one flag per record");
+        let plans = self.plan(keep);
+        if plans[0].iter().all(|p| p.whole) {
+            return None;
+        }
+        let kept_bytes: usize = self.levels[0]
+            .iter()
+            .zip(&plans[0])
+            .filter(|(_, p)| p.kept)
+            .map(|(n, p)| header_len(n, p) + p.body_len as usize)
+            .sum();
+        let mut out = Vec::with_capacity(kept_bytes);
+        let mut levels = vec![Vec::new(); self.levels.len()];
+        for n in 0..self.levels[0].len() {
+            if plans[0][n].kept {
+                self.write(0, n, 0, bytes, &plans, &mut out, &mut levels);
+            }
+        }
+        Some((out, Index::from_levels(self.signal(), levels)))
+    }
+
+    /// Works out, bottom-up, what stays of every node.
+    fn plan(&self, keep: &[bool]) -> Vec<Vec<Plan>> {
+        let depth = self.levels.len();
+        let mut plans: Vec<Vec<Plan>> = vec![Vec::new(); depth];
+        plans[depth - 1] = self
+            .records()
+            .iter()
+            .zip(keep)
+            .map(|(n, &k)| Plan {
+                kept: k,
+                whole: k,
+                body_len: n.end - n.body_start,
+            })
+            .collect();
+        for level in (0..depth - 1).rev() {
+            let below = &plans[level + 1];
+            let children = &self.levels[level + 1];
+            plans[level] = self.levels[level]
+                .iter()
+                .map(|node| {
+                    let range = node.child_range();
+                    let mut plan = Plan {
+                        kept: false,
+                        whole: !range.is_empty(),
+                        body_len: node.end - node.body_start,
+                    };
+                    for c in range {
+                        let (child, p) = (&children[c], &below[c]);
+                        plan.kept |= p.kept;
+                        plan.whole &= p.whole;
+                        plan.body_len -= child.end - child.start;
+                        if p.kept {
+                            plan.body_len += (header_len(child, p) as u32) + p.body_len;
+                        }
+                    }
+                    plan
+                })
+                .collect();
+        }
+        plans
+    }
+
+    /// Writes kept node `n` of `level` (under new parent `parent`) and
+    /// what is kept under it, recording the new positions in `levels`.
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        level: usize,
+        n: usize,
+        parent: u32,
+        bytes: &[u8],
+        plans: &[Vec<Plan>],
+        out: &mut Vec<u8>,
+        levels: &mut [Vec<Node>],
+    ) {
+        let node = &self.levels[level][n];
+        let plan = &plans[level][n];
+        let start = out.len() as u32;
+        if plan.whole {
+            out.extend_from_slice(&bytes[node.start as usize..node.body_start as usize]);
+        } else {
+            let key = node.start as usize..node.start as usize + node.key_len as usize;
+            out.extend_from_slice(&bytes[key]);
+            put_varint(out, u64::from(plan.body_len));
+        }
+        let body_start = out.len() as u32;
+        let at = levels[level].len();
+        let below = levels.get(level + 1).map_or(0, Vec::len) as u32;
+        levels[level].push(Node {
+            start,
+            body_start,
+            parent,
+            children: (below, below),
+            ..*node
+        });
+        let mut cursor = node.body_start as usize;
+        for c in node.child_range() {
+            let child = &self.levels[level + 1][c];
+            out.extend_from_slice(&bytes[cursor..child.start as usize]);
+            if plans[level + 1][c].kept {
+                self.write(level + 1, c, at as u32, bytes, plans, out, levels);
+            }
+            cursor = child.end as usize;
+        }
+        out.extend_from_slice(&bytes[cursor..node.end as usize]);
+        let end = out.len() as u32;
+        let below = levels.get(level + 1).map_or(0, Vec::len) as u32;
+        let written = &mut levels[level][at];
+        written.end = end;
+        written.children.1 = below;
+        debug_assert_eq!(end - body_start, plan.body_len);
+    }
+}
+
+/// Bytes of a node's key and length once spliced.
+fn header_len(node: &Node, plan: &Plan) -> usize {
+    if plan.whole {
+        (node.body_start - node.start) as usize
+    } else {
+        node.key_len as usize + varint_len(u64::from(plan.body_len))
+    }
+}

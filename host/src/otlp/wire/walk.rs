@@ -1,0 +1,160 @@
+//! The validating pass: one walk over a request's bytes that checks every
+//! field as prost's decoder would (wire types, lengths, varints, UTF-8 of
+//! string fields, field number 0, end-group tags, the 100-message nesting
+//! limit) and, for the messages that make up the request's structure,
+//! records where they lie in the [`Builder`].
+//!
+//! A request the walk accepts is one `prost` decodes, and a request it
+//! refuses is one `prost` refuses (the property tests in `tests` hold the
+//! two to that); the reasons are worded here, not prost's.
+
+use super::index::{Builder, Node};
+use super::reader::{Fault, Reader, Reason, WireType};
+use super::schema::{Kind, Schema};
+
+/// How deep messages may nest: prost's `RECURSION_LIMIT`.
+pub(crate) const RECURSION_LIMIT: u32 = 100;
+
+/// Walks the fields of one message of type `schema` held in `buf` (at
+/// request offset `base`). `budget` is prost's recursion count for this
+/// message: an embedded message or an unknown field needs it above 0.
+/// `node` is the message's own node (level, position), if it has one.
+pub(crate) fn walk(
+    buf: &[u8],
+    base: usize,
+    schema: &'static Schema,
+    budget: u32,
+    node: Option<(usize, usize)>,
+    builder: &mut Builder,
+) -> Result<(), Fault> {
+    let mut r = Reader::new(buf, base);
+    while !r.is_empty() {
+        let field_start = r.offset();
+        let (number, wire) = r.key()?;
+        let Some(kind) = schema.field(number) else {
+            skip_unknown(&mut r, number, wire, budget)?;
+            continue;
+        };
+        match (kind, wire) {
+            (Kind::Varint | Kind::PackedVarint, WireType::Varint) => {
+                let value = r.varint()?;
+                if schema.capture == Some(number)
+                    && let Some((level, at)) = node
+                {
+                    builder.levels[level][at].value = value;
+                }
+            }
+            (Kind::Fixed64 | Kind::PackedFixed64, WireType::Fixed64) => r.skip(8)?,
+            (Kind::Fixed32, WireType::Fixed32) => r.skip(4)?,
+            (Kind::Bytes, WireType::Len) => {
+                r.len_delimited()?;
+            }
+            (Kind::Str, WireType::Len) => {
+                let (text, at) = r.len_delimited()?;
+                // ASCII (most text in telemetry) is checked a word at a time.
+                if !text.is_ascii()
+                    && let Err(e) = std::str::from_utf8(text)
+                {
+                    return Err(Fault {
+                        at: at + e.valid_up_to(),
+                        reason: Reason::Utf8 {
+                            number,
+                            message: schema.name,
+                        },
+                    });
+                }
+            }
+            (Kind::PackedFixed64, WireType::Len) => {
+                let (values, at) = r.len_delimited()?;
+                if values.len() % 8 != 0 {
+                    return Err(Fault {
+                        at,
+                        reason: Reason::Packed {
+                            number,
+                            message: schema.name,
+                            len: values.len(),
+                        },
+                    });
+                }
+            }
+            (Kind::PackedVarint, WireType::Len) => {
+                let (values, at) = r.len_delimited()?;
+                let mut p = Reader::new(values, at);
+                while !p.is_empty() {
+                    p.varint()?;
+                }
+            }
+            (Kind::Msg(inner), WireType::Len) => {
+                if budget == 0 {
+                    return Err(r.fault(Reason::TooDeep));
+                }
+                let header_end = r.offset();
+                let (body, at) = r.len_delimited()?;
+                let node = inner.level.map(|level| {
+                    let node = Node {
+                        start: field_start as u32,
+                        key_len: (header_end - field_start) as u8,
+                        body_start: at as u32,
+                        end: (at + body.len()) as u32,
+                        field: number,
+                        parent: 0,
+                        children: (0, 0),
+                        value: 0,
+                    };
+                    (level, builder.open(level, node, schema.one_child))
+                });
+                walk(body, at, inner, budget - 1, node, builder)?;
+                if let Some((level, n)) = node {
+                    builder.close(level, n);
+                }
+            }
+            (_, wire) => {
+                return Err(Fault {
+                    at: field_start,
+                    reason: Reason::WrongWire {
+                        number,
+                        message: schema.name,
+                        wire,
+                    },
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Skips a field the schema does not name, as prost's `skip_field` does
+/// (groups included: old encoders may still write them).
+pub(crate) fn skip_unknown(
+    r: &mut Reader<'_>,
+    number: u32,
+    wire: WireType,
+    budget: u32,
+) -> Result<(), Fault> {
+    if budget == 0 {
+        return Err(r.fault(Reason::TooDeep));
+    }
+    match wire {
+        WireType::Varint => r.varint().map(drop),
+        WireType::Fixed64 => r.skip(8),
+        WireType::Fixed32 => r.skip(4),
+        WireType::Len => {
+            let n = r.varint()?;
+            r.skip(n)
+        }
+        WireType::StartGroup => loop {
+            let (inner, inner_wire) = r.key()?;
+            if inner_wire == WireType::EndGroup {
+                if inner != number {
+                    return Err(r.fault(Reason::GroupMismatch {
+                        open: number,
+                        close: inner,
+                    }));
+                }
+                return Ok(());
+            }
+            skip_unknown(r, inner, inner_wire, budget - 1)?;
+        },
+        WireType::EndGroup => Err(r.fault(Reason::StrayEndGroup(number))),
+    }
+}

@@ -2,9 +2,11 @@
 //! WebAssembly components.
 //!
 //! The crate is laid out like the data flow: `receiver` takes OTLP in
-//! over gRPC and HTTP; `pipeline` batches it and runs each pipeline's
-//! plugin chain with [`plugin`], which runs WebAssembly plugins over
-//! batches of [`otlp`] data; `exporter` writes the result out;
+//! over gRPC and HTTP, and from Kafka topics; `pipeline` batches it and
+//! runs each pipeline's plugin chain with [`plugin`], which runs
+//! WebAssembly plugins over batches of [`otlp`] data; `exporter` writes
+//! the result out (files, OTLP endpoints, Kafka; `kafka` holds what the
+//! Kafka exporter and receiver share);
 //! `reload` keeps the chains' plugins in step with the files on disk.
 //! `config` reads and resolves the configuration file, `daemon` wires
 //! all of it together for `weir run`, `telemetry` serves weir's own

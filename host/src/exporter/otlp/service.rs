@@ -9,39 +9,61 @@
 
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use tonic::Request;
+use bytes::Bytes;
+use http::uri::PathAndQuery;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use tonic::client::Grpc;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
 
+use super::codec::ExportCodec;
 use super::config::{Compression, OtlpExporter};
 use super::connect::TlsConnector;
 use super::status;
 use crate::exporter::ExportError;
-use crate::otlp::{Batch, Payload};
+use crate::otlp::{Batch, Signal};
 
 /// An `otlp` exporter's channel to its server.
 pub(crate) struct OtlpSink {
     id: String,
     /// The endpoint as configured, for messages.
     endpoint: String,
-    /// Boxed: three clients are large, and the sink lives in an enum
-    /// with small ones.
-    clients: Box<Clients>,
+    /// Boxed: the client is large, and the sink lives in an enum with
+    /// small ones.
+    client: Box<Grpc<Channel>>,
     /// `headers`, sent with every call.
     metadata: MetadataMap,
     timeout: Duration,
     runtime: tokio::runtime::Handle,
 }
 
-/// One client per signal's service, all on one channel.
-struct Clients {
-    logs: LogsServiceClient<Channel>,
-    metrics: MetricsServiceClient<Channel>,
-    traces: TraceServiceClient<Channel>,
+/// The gRPC method of each signal's export.
+fn export_path(signal: Signal) -> PathAndQuery {
+    PathAndQuery::from_static(match signal {
+        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    })
+}
+
+/// One export call: `body` as the request, the answer decoded as `R`.
+async fn call<R: prost::Message + Default + Send + 'static>(
+    client: &mut Grpc<Channel>,
+    body: Request<Bytes>,
+    path: PathAndQuery,
+) -> Result<R, Status> {
+    // What the generated clients do: wait for the channel, and report a
+    // channel that cannot serve as UNKNOWN with the reason.
+    client
+        .ready()
+        .await
+        .map_err(|e| Status::unknown(format!("Service was not ready: {e}")))?;
+    let codec = ExportCodec::<R>::default();
+    Ok(client.unary(body, path, codec).await?.into_inner())
 }
 
 /// An OTLP partial success: some records refused, or a warning.
@@ -119,29 +141,20 @@ impl OtlpSink {
             Compression::Zstd => Some(CompressionEncoding::Zstd),
             Compression::None => None,
         };
-        // Each client: send compressed as configured, accept both kinds of
-        // compressed answer, no limit on the size of what is sent (the
-        // server enforces its own).
-        macro_rules! client {
-            ($client:ident) => {{
-                let mut client = $client::new(channel.clone())
-                    .accept_compressed(CompressionEncoding::Gzip)
-                    .accept_compressed(CompressionEncoding::Zstd)
-                    .max_encoding_message_size(usize::MAX);
-                if let Some(encoding) = send {
-                    client = client.send_compressed(encoding);
-                }
-                client
-            }};
+        // Send compressed as configured, accept both kinds of compressed
+        // answer, no limit on the size of what is sent (the server
+        // enforces its own).
+        let mut client = Grpc::new(channel)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .max_encoding_message_size(usize::MAX);
+        if let Some(encoding) = send {
+            client = client.send_compressed(encoding);
         }
         Ok(OtlpSink {
             id: id.to_string(),
             endpoint: endpoint_text,
-            clients: Box::new(Clients {
-                logs: client!(LogsServiceClient),
-                metrics: client!(MetricsServiceClient),
-                traces: client!(TraceServiceClient),
-            }),
+            client: Box::new(client),
             metadata,
             timeout: settings.timeout,
             runtime,
@@ -153,38 +166,33 @@ impl OtlpSink {
         let OtlpSink {
             id,
             endpoint,
-            clients,
+            client,
             metadata,
             timeout,
             runtime,
         } = self;
         let timeout = *timeout;
-        let Clients {
-            logs,
-            metrics,
-            traces,
-        } = &mut **clients;
+        let signal = batch.signal();
+        let body = request(batch.encode(), metadata, timeout);
+        let path = export_path(signal);
         let call = async {
-            match batch.payload() {
-                Payload::Logs(r) => logs
-                    .export(request(r.clone(), metadata, timeout))
+            match signal {
+                Signal::Logs => call::<ExportLogsServiceResponse>(client, body, path)
                     .await
                     .map(|answer| {
-                        let partial = answer.into_inner().partial_success.unwrap_or_default();
+                        let partial = answer.partial_success.unwrap_or_default();
                         PartialSuccess::new(partial.rejected_log_records, partial.error_message)
                     }),
-                Payload::Metrics(r) => metrics
-                    .export(request(r.clone(), metadata, timeout))
+                Signal::Metrics => call::<ExportMetricsServiceResponse>(client, body, path)
                     .await
                     .map(|answer| {
-                        let partial = answer.into_inner().partial_success.unwrap_or_default();
+                        let partial = answer.partial_success.unwrap_or_default();
                         PartialSuccess::new(partial.rejected_data_points, partial.error_message)
                     }),
-                Payload::Traces(r) => traces
-                    .export(request(r.clone(), metadata, timeout))
+                Signal::Traces => call::<ExportTraceServiceResponse>(client, body, path)
                     .await
                     .map(|answer| {
-                        let partial = answer.into_inner().partial_success.unwrap_or_default();
+                        let partial = answer.partial_success.unwrap_or_default();
                         PartialSuccess::new(partial.rejected_spans, partial.error_message)
                     }),
             }

@@ -51,6 +51,14 @@ pub(super) fn serve(
     let traces = ExportServer::<TracesMethod>::new(receiver);
     async move {
         tonic::transport::Server::builder()
+            // OTLP requests are large (a 1,000-record logs request is some
+            // 260 KB): with HTTP/2's defaults (64 KiB windows, 16 KiB
+            // frames) each one crosses in many frames and stalls on window
+            // updates, a task wake-up each. Larger windows and frames let
+            // a request arrive in a few.
+            .initial_stream_window_size(GRPC_WINDOW)
+            .initial_connection_window_size(GRPC_WINDOW * 4)
+            .max_frame_size(GRPC_MAX_FRAME)
             .layer(tower::util::MapResponseLayer::new(
                 move |response: http::Response<tonic::body::Body>| {
                     otlp_codes_for_decode_errors(&intake, response)
@@ -67,6 +75,12 @@ pub(super) fn serve(
             .map_err(anyhow::Error::from)
     }
 }
+
+/// HTTP/2 flow-control window of each gRPC stream, in bytes.
+const GRPC_WINDOW: u32 = 4 << 20;
+/// Largest HTTP/2 frame the gRPC server accepts (the protocol's limit is
+/// 16 MiB - 1).
+const GRPC_MAX_FRAME: u32 = 1 << 20;
 
 /// What the three export services of one receiver share.
 #[derive(Clone)]

@@ -9,6 +9,10 @@
 #   grpc-filter      → as severity-filter, sent over OTLP/gRPC
 #   fwd-otlp         → `otlp` exporter (gRPC, plaintext) → a second weir → `null`
 #   fwd-otlphttp     → `otlphttp` exporter → a second weir → `null`
+#   fwd-otlp-none, fwd-otlphttp-none → the same with `compression: none`
+#                      (gzip, the exporters' default, is most of the
+#                      export path's cost; on a LAN or loopback it buys
+#                      nothing)
 #
 # Every scenario's pipeline has the same processors apart from its plugin
 # (none: `weir gen` already sends 1,000-record requests), so each ratio
@@ -207,6 +211,13 @@ scenario fwd-otlp "" "" "  otlp/far:
     tls: {insecure: true}" otlp/far yes
 scenario fwd-otlphttp "" "" "  otlphttp/far:
     endpoint: http://$far_http" otlphttp/far yes
+scenario fwd-otlp-none "" "" "  otlp/far:
+    endpoint: $far_grpc
+    compression: none
+    tls: {insecure: true}" otlp/far yes
+scenario fwd-otlphttp-none "" "" "  otlphttp/far:
+    endpoint: http://$far_http
+    compression: none" otlphttp/far yes
 
 python3 - "$work/results.jsonl" <<'PY'
 import json, sys

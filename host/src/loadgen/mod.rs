@@ -7,7 +7,6 @@
 //! measure the receiver.
 
 pub mod data;
-mod grpc_codec;
 mod send;
 
 use std::io::{IsTerminal, Write};

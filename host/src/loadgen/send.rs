@@ -6,8 +6,8 @@ use std::time::Instant;
 use tonic::transport::Channel;
 
 use super::Tally;
-use super::grpc_codec::BytesCodec;
 use crate::otlp::Signal;
+use crate::otlp::grpc_client::{ExportCodec, export_path};
 
 /// The transport `weir gen` sends over.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -98,18 +98,14 @@ async fn grpc(
     signal: Signal,
     request: &bytes::Bytes,
 ) -> Result<(), Option<String>> {
-    let path = match signal {
-        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    };
     let mut client = tonic::client::Grpc::new(channel);
     client.ready().await.map_err(|e| Some(e.to_string()))?;
     let status = client
         .unary(
             tonic::Request::new(request.clone()),
-            http::uri::PathAndQuery::from_static(path),
-            BytesCodec,
+            export_path(signal),
+            // The answer is read as `()`: its fields are skipped.
+            ExportCodec::<()>::default(),
         )
         .await
         .err();

@@ -12,6 +12,7 @@
 
 mod batch;
 mod columns;
+pub(crate) mod grpc_client;
 mod index;
 mod json;
 mod merge;

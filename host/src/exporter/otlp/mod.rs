@@ -8,11 +8,11 @@
 //! `tls.insecure`), sends each batch's export request on it
 //! (gzip or zstd compressed, with the configured metadata and deadline)
 //! and reads the answer, logging a partial success — the request is the
-//! batch's bytes as they are ([`codec`]), not re-encoded; [`status`] turns a
+//! batch's bytes as they are (`otlp::grpc_client`), not re-encoded;
+//! [`status`] turns a
 //! failed call into a retryable failure (with the server's `RetryInfo`
 //! delay) or a permanent one, as the OTLP specification sorts gRPC codes.
 
-mod codec;
 mod config;
 mod connect;
 mod service;

@@ -20,11 +20,11 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Status};
 
-use super::codec::ExportCodec;
 use super::config::{Compression, OtlpExporter};
 use super::connect::TlsConnector;
 use super::status;
 use crate::exporter::ExportError;
+use crate::otlp::grpc_client::{ExportCodec, export_path};
 use crate::otlp::{Batch, Signal};
 
 /// An `otlp` exporter's channel to its server.
@@ -39,15 +39,6 @@ pub(crate) struct OtlpSink {
     metadata: MetadataMap,
     timeout: Duration,
     runtime: tokio::runtime::Handle,
-}
-
-/// The gRPC method of each signal's export.
-fn export_path(signal: Signal) -> PathAndQuery {
-    PathAndQuery::from_static(match signal {
-        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    })
 }
 
 /// One export call: `body` as the request, the answer decoded as `R`.

@@ -1,19 +1,36 @@
-//! The gRPC codec of the `otlp` exporter: the request goes out as the
-//! batch's protobuf bytes (for a batch no plugin changed, the bytes that
-//! arrived — no decode, no encode), and the answer is decoded as the
-//! signal's `Export*ServiceResponse` for its partial success. The
-//! generated OTLP clients would take the decoded request types and encode
-//! them again, which cost more than the rest of forwarding together.
+//! The client side of an OTLP/gRPC export that sends request bytes as
+//! they are: the method path of each signal's export, and a codec that
+//! writes the request bytes unchanged and decodes the answer as `R`.
+//!
+//! The `otlp` exporter sends a batch's bytes this way (for a batch no
+//! plugin changed, the bytes that arrived — no decode, no encode; the
+//! generated OTLP clients would take decoded request types and encode them
+//! again, which cost more than the rest of forwarding together), reading
+//! the answer as the signal's `Export*ServiceResponse` for its partial
+//! success. `weir gen` sends its pre-built requests this way too and reads
+//! the answer as `()`, ignoring it.
 
 use std::marker::PhantomData;
 
 use bytes::{Buf, BufMut, Bytes};
+use http::uri::PathAndQuery;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
+use super::Signal;
+
+/// The gRPC method of `signal`'s export.
+pub(crate) fn export_path(signal: Signal) -> PathAndQuery {
+    PathAndQuery::from_static(match signal {
+        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    })
+}
+
 /// Request bytes as they are → the message; the answer → `R`.
 #[derive(Debug)]
-pub struct ExportCodec<R>(PhantomData<R>);
+pub(crate) struct ExportCodec<R>(PhantomData<R>);
 
 impl<R> Default for ExportCodec<R> {
     fn default() -> Self {
@@ -38,7 +55,7 @@ impl<R: prost::Message + Default + Send + 'static> Codec for ExportCodec<R> {
 
 /// Writes the request bytes as they are.
 #[derive(Debug)]
-pub struct BytesEncoder;
+pub(crate) struct BytesEncoder;
 
 impl Encoder for BytesEncoder {
     type Item = Bytes;
@@ -52,7 +69,7 @@ impl Encoder for BytesEncoder {
 
 /// Decodes the answer with prost.
 #[derive(Debug)]
-pub struct ResponseDecoder<R>(PhantomData<R>);
+pub(crate) struct ResponseDecoder<R>(PhantomData<R>);
 
 impl<R: prost::Message + Default> Decoder for ResponseDecoder<R> {
     type Item = R;

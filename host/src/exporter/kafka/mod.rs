@@ -21,14 +21,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::ExportError;
 use crate::kafka::LoggingContext;
 use crate::otlp::{Batch, Signal};
 use messages::Partition;
 
-/// The producer of one `kafka` exporter, shared by its sinks.
+/// The producer of one `kafka` exporter, shared by its sinks. Dropping
+/// it (rdkafka's own `Drop`) purges what is still queued and flushes for
+/// at most 500 ms, however the brokers are doing, so shutdown with an
+/// unreachable broker ends (the Collector's hang, contrib PR #48144). What
+/// is purged belongs to batches whose senders were not answered yet, so
+/// nothing acknowledged is lost.
 pub struct KafkaClient {
     producer: FutureProducer<LoggingContext>,
     settings: KafkaExporter,
@@ -45,16 +50,6 @@ impl KafkaClient {
             component: format!("exporters.{id}"),
         })?;
         Ok(Arc::new(KafkaClient { producer, settings }))
-    }
-}
-
-impl Drop for KafkaClient {
-    fn drop(&mut self) {
-        // Whatever is still queued belongs to batches whose senders were
-        // not yet answered, so dropping it loses nothing acknowledged.
-        // Bounded, however the brokers are doing (the Collector's
-        // shutdown hang with an unreachable broker is what this avoids).
-        let _ = self.producer.flush(Duration::from_millis(500));
     }
 }
 

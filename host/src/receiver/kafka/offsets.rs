@@ -59,12 +59,9 @@ impl Offsets {
         self.partitions.get(partition).map(|p| p.epoch)
     }
 
-    /// Records that `offset` of `partition` was taken; its epoch, or
-    /// `None` if the partition is not assigned (then the message must not
-    /// be processed: it belongs to someone else now). A partition seen
-    /// for the first time is assigned here (librdkafka can hand out
-    /// messages before the rebalance callback is seen, e.g. with
-    /// incremental assignment).
+    /// Records that `offset` of `partition` was taken; returns the
+    /// partition's epoch. A partition not yet tracked is assigned here, in
+    /// case a message comes before its rebalance callback was seen.
     pub fn take(&mut self, partition: &PartitionKey, offset: i64) -> u64 {
         if !self.partitions.contains_key(partition) {
             self.assign(partition.clone());

@@ -21,7 +21,8 @@ pub struct Pending {
     pub message: Message,
     /// Failed attempts so far.
     pub attempts: u32,
-    /// Whether an attempt is running (or waiting for its retry).
+    /// Whether an attempt is running now (not finished, not waiting for
+    /// its retry).
     pub running: bool,
 }
 
@@ -155,6 +156,7 @@ impl State {
                 if let Some(pending) = self.pending.get_mut(&id) {
                     let wait = retry_wait(pending.attempts);
                     pending.attempts += 1;
+                    pending.running = false;
                     tracing::warn!(receiver = %self.receiver, topic = %id.0.0, partition = id.0.1,
                         offset, %reason, retry_in = ?wait, "export failed; the message will be tried again");
                     metrics
@@ -185,15 +187,9 @@ impl State {
     /// Attempts running now (not waiting for a retry), in all partitions
     /// or only in `only`.
     pub fn running(&self, only: Option<&[PartitionKey]>) -> usize {
-        let waiting: std::collections::HashSet<_> =
-            self.retries.iter().map(|(_, p, o)| (p, *o)).collect();
         self.pending
             .iter()
-            .filter(|((p, o), pending)| {
-                pending.running
-                    && !waiting.contains(&(p, *o))
-                    && only.is_none_or(|only| only.contains(p))
-            })
+            .filter(|((p, _), pending)| pending.running && only.is_none_or(|only| only.contains(p)))
             .count()
     }
 

@@ -65,15 +65,18 @@ impl Worker {
         let mut busy_since: Option<Instant> = None;
         let mut last_commit = Instant::now();
         while !shutdown.is_cancelled() {
-            let (retries, running) = {
+            let retries = {
                 let mut state = self.lock();
                 state.collect(Duration::ZERO, &self.metrics);
-                (state.due_retries(Instant::now()), state.running(None))
+                state.due_retries(Instant::now())
             };
             for (partition, offset) in retries {
                 self.attempt(&partition, offset);
             }
-            let waiting = !self.lock().retries.is_empty();
+            let (running, waiting) = {
+                let state = self.lock();
+                (state.running(None), !state.retries.is_empty())
+            };
             // Full: take no more messages. A short spell is waited out
             // without polling (what librdkafka fetched stays queued); a
             // long one, or a failed export waiting for its retry, pauses

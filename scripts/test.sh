@@ -31,6 +31,13 @@ broker=$(bash scripts/kafka-broker.sh start | tail -1)
 export "$broker"
 trap 'bash scripts/kafka-broker.sh stop' EXIT
 
+step "hot stores for the tests (influxdb, prometheus, victoria-metrics from Debian)"
+trap 'bash scripts/kafka-broker.sh stop; bash scripts/stores.sh stop' EXIT
+stores=$(bash scripts/stores.sh start)
+for store in $(grep '^WEIR_' <<< "$stores"); do
+  export "$store"
+done
+
 step "format"
 cargo fmt --all -- --check
 

@@ -9,6 +9,7 @@
 mod debug;
 mod error;
 mod file;
+mod http;
 mod invalid;
 mod kafka;
 mod otlp;

@@ -2,28 +2,19 @@
 //! means: success, a failure worth retrying (and after how long), or a
 //! refusal for good — exactly as the OTLP/HTTP specification classifies
 //! them, so that the queue in front retries what a Collector would.
-//!
-//! The exporter thread is not a runtime thread: it blocks on the daemon's
-//! runtime for the duration of each request, which keeps one request in
-//! flight per exporter and the back-pressure of the thread model intact.
+//! The client and the bounded read of the answer are the HTTP exporters'
+//! shared ones (`exporter::http`).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use prost::Message;
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 
 use super::config::{Compression, Encoding, OtlpHttpExporter};
 use super::request::{self, JSON, PROTOBUF};
-use crate::exporter::{ExportError, tls};
+use crate::exporter::ExportError;
+use crate::exporter::http::{self, HttpClient, Post};
 use crate::otlp::{Batch, Signal};
-
-/// How much of an answer's body is read: enough for any status message or
-/// partial success, not enough for a misbehaving server to exhaust memory.
-const MAX_ANSWER_BYTES: usize = 64 << 10;
-
-/// How much of a plain-text error body goes into the failure reason.
-const MAX_MESSAGE_CHARS: usize = 256;
 
 /// An `otlphttp` exporter's connection to its server.
 pub(crate) struct OtlpHttpSink {
@@ -32,9 +23,7 @@ pub(crate) struct OtlpHttpSink {
     urls: Vec<(Signal, Url)>,
     encoding: Encoding,
     compression: Compression,
-    timeout: Duration,
-    client: reqwest::Client,
-    runtime: tokio::runtime::Handle,
+    client: HttpClient,
 }
 
 impl OtlpHttpSink {
@@ -46,19 +35,6 @@ impl OtlpHttpSink {
         settings: OtlpHttpExporter,
         runtime: tokio::runtime::Handle,
     ) -> anyhow::Result<Self> {
-        let mut headers = HeaderMap::new();
-        for (name, value) in &settings.headers {
-            headers.insert(
-                HeaderName::from_bytes(name.as_bytes())?,
-                HeaderValue::from_str(value)?,
-            );
-        }
-        let mut client = reqwest::Client::builder()
-            .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
-            .default_headers(headers);
-        if !settings.timeout.is_zero() {
-            client = client.timeout(settings.timeout);
-        }
         let mut urls = Vec::new();
         for signal in Signal::ALL {
             if let Some(url) = settings.signal_url(signal) {
@@ -68,30 +44,21 @@ impl OtlpHttpSink {
                 urls.push((signal, url));
             }
         }
-        // reqwest is built with rustls but no crypto provider of its own,
-        // so it is always handed a configuration: the `tls` settings' if
-        // an endpoint is `https`, else one that trusts nothing (and is
-        // never used).
-        let mut tls = if urls.iter().any(|(_, url)| url.scheme() == "https") {
-            settings.tls.warn_if_unverified(id);
-            settings
-                .tls
-                .client_config()
-                .map_err(|e| anyhow::anyhow!("otlphttp exporter {id}: {e}"))?
-        } else {
-            tls::plaintext_only_config()
-        };
-        // The client speaks HTTP/1.1 only (reqwest without `http2`).
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        client = client.tls_backend_preconfigured(tls);
+        let https = urls.iter().any(|(_, url)| url.scheme() == "https");
+        let client = HttpClient::new(
+            id,
+            &settings.tls,
+            &settings.headers,
+            settings.timeout,
+            https,
+            runtime,
+        )?;
         Ok(OtlpHttpSink {
             id: id.to_string(),
             urls,
             encoding: settings.encoding,
             compression: settings.compression,
-            timeout: settings.timeout,
-            client: client.build()?,
-            runtime,
+            client,
         })
     }
 
@@ -109,22 +76,20 @@ impl OtlpHttpSink {
             })?;
         let body = request::build(batch, self.encoding, self.compression)
             .map_err(|e| ExportError::Permanent(format!("encoding the batch: {e}")))?;
-        let mut request = self
-            .client
-            .post(url.clone())
-            .header(header::CONTENT_TYPE, body.content_type)
-            .body(body.bytes);
-        if let Some(encoding) = body.content_encoding {
-            request = request.header(header::CONTENT_ENCODING, encoding);
-        }
-        let (sent_as, timeout) = (self.encoding, self.timeout);
-        let answer = self.runtime.block_on(async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| transport_error(e, timeout))?;
-            Ok::<_, ExportError>(Answer::read(response, sent_as).await)
+        let answer = self.client.post(Post {
+            url,
+            content_type: body.content_type,
+            content_encoding: body.content_encoding,
+            headers: &[],
+            body: body.bytes,
         })?;
+        let answer = Answer {
+            http: answer,
+            sent_as: match self.encoding {
+                Encoding::Proto => PROTOBUF,
+                Encoding::Json => JSON,
+            },
+        };
         if let Some(partial) = answer.classify(url, SystemTime::now())? {
             tracing::warn!(
                 exporter = %self.id,
@@ -138,40 +103,13 @@ impl OtlpHttpSink {
     }
 }
 
-/// A failure before any answer: retryable (the server may be restarting,
-/// the network may heal), unless the request itself could not be built.
-fn transport_error(error: reqwest::Error, timeout: Duration) -> ExportError {
-    let reason = chain(&error);
-    if error.is_builder() {
-        ExportError::Permanent(reason)
-    } else if error.is_timeout() {
-        let timeout = humantime::format_duration(timeout);
-        ExportError::retryable(format!("timed out after {timeout}: {reason}"))
-    } else {
-        ExportError::retryable(reason)
-    }
-}
-
-/// An error with its causes, `outer: inner: innermost`.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// The parts of an HTTP answer that decide the outcome.
+/// An HTTP answer read as OTLP/HTTP.
 #[derive(Debug)]
 struct Answer {
-    status: StatusCode,
-    retry_after: Option<String>,
-    /// The body's `Content-Type`, or the request's if the server sent none.
-    content_type: String,
-    body: Vec<u8>,
+    http: http::Answer,
+    /// The request's `Content-Type`: a body the server sent without
+    /// one is read as that.
+    sent_as: &'static str,
 }
 
 /// An OTLP partial success: some records refused, or a warning.
@@ -182,84 +120,42 @@ struct PartialSuccess {
 }
 
 impl Answer {
-    /// Reads status, headers and up to [`MAX_ANSWER_BYTES`] of the body.
-    /// A body cut short is kept as far as it came: the status has already
-    /// decided the outcome, the body only explains it.
-    async fn read(mut response: reqwest::Response, sent_as: Encoding) -> Answer {
-        let text = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let retry_after = text(header::RETRY_AFTER);
-        let content_type = text(header::CONTENT_TYPE).unwrap_or_else(|| {
-            match sent_as {
-                Encoding::Proto => PROTOBUF,
-                Encoding::Json => JSON,
-            }
-            .to_string()
-        });
-        let status = response.status();
-        let mut body = Vec::new();
-        while body.len() < MAX_ANSWER_BYTES {
-            match response.chunk().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        body.truncate(MAX_ANSWER_BYTES);
-        Answer {
-            status,
-            retry_after,
-            content_type,
-            body,
-        }
-    }
-
     /// What the answer means, per the OTLP/HTTP specification: 2xx is
     /// success (with a partial success to report, if the body holds one);
     /// 429, 502, 503 and 504 are retryable, after `Retry-After` if given;
     /// anything else is permanent.
     fn classify(&self, url: &Url, now: SystemTime) -> Result<Option<PartialSuccess>, ExportError> {
-        if self.status.is_success() {
+        let status = self.http.status;
+        if status.is_success() {
             return Ok(self.partial_success());
         }
         let reason = match self.message() {
-            Some(message) => format!("{url} answered {}: {message}", self.status),
-            None => format!("{url} answered {}", self.status),
+            Some(message) => format!("{url} answered {status}: {message}"),
+            None => format!("{url} answered {status}"),
         };
-        match self.status.as_u16() {
+        match status.as_u16() {
             429 | 502 | 503 | 504 => Err(ExportError::Retryable {
                 reason,
-                retry_after: self
-                    .retry_after
-                    .as_deref()
-                    .and_then(|v| parse_retry_after(v, now)),
+                retry_after: self.http.retry_after(now),
             }),
             _ => Err(ExportError::Permanent(reason)),
         }
     }
 
     fn is(&self, content_type: &str) -> bool {
-        // `application/json; charset=utf-8` is JSON too.
-        self.content_type
-            .split(';')
-            .next()
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case(content_type))
+        self.http.is(content_type, self.sent_as)
     }
 
     /// The partial success in a 2xx body, if it reports anything.
     fn partial_success(&self) -> Option<PartialSuccess> {
         let partial = if self.is(PROTOBUF) {
-            let response = ExportResponse::decode(self.body.as_slice()).ok()?;
+            let response = ExportResponse::decode(self.http.body.as_slice()).ok()?;
             response.partial_success.map(|p| PartialSuccess {
                 rejected: p.rejected,
                 error_message: p.error_message,
             })?
         } else if self.is(JSON) {
-            let value: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+            let value: serde_json::Value = serde_json::from_slice(&self.http.body).ok()?;
             let partial = value.get("partialSuccess")?.as_object()?;
             // `rejectedLogRecords`, `rejectedDataPoints` or `rejectedSpans`;
             // 64-bit integers are strings in OTLP/JSON, numbers are accepted.
@@ -284,45 +180,19 @@ impl Answer {
     }
 
     /// The server's explanation of a failure: the message of a
-    /// `google.rpc.Status` body, or the start of a text body.
+    /// `google.rpc.Status` body, or what [`http::Answer::text_message`]
+    /// finds.
     fn message(&self) -> Option<String> {
-        if self.body.is_empty() {
-            return None;
-        }
-        if self.is(PROTOBUF) {
-            return Some(match RpcStatus::decode(self.body.as_slice()) {
+        let body = &self.http.body;
+        if !body.is_empty() && self.is(PROTOBUF) {
+            return Some(match RpcStatus::decode(body.as_slice()) {
                 Ok(status) if !status.message.is_empty() => status.message,
                 Ok(status) => format!("status code {}", status.code),
-                Err(_) => format!("an undecodable protobuf body of {} bytes", self.body.len()),
+                Err(_) => format!("an undecodable protobuf body of {} bytes", body.len()),
             });
         }
-        if self.is(JSON)
-            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&self.body)
-            && let Some(message) = value.get("message").and_then(|m| m.as_str())
-        {
-            return Some(message.to_string());
-        }
-        let text = String::from_utf8_lossy(&self.body);
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if text.is_empty() {
-            return None;
-        }
-        Some(match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-            Some((cut, _)) => format!("{}…", &text[..cut]),
-            None => text,
-        })
+        self.http.text_message()
     }
-}
-
-/// `Retry-After`: delay-seconds, or an HTTP-date (a date already past
-/// means "now").
-fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// `google.rpc.Status`, the body of an OTLP/HTTP failure (its `details`
@@ -600,10 +470,13 @@ pub(super) mod tests {
 
     fn answer(status: u16, content_type: &str, body: &[u8]) -> Answer {
         Answer {
-            status: StatusCode::from_u16(status).unwrap(),
-            retry_after: None,
-            content_type: content_type.into(),
-            body: body.to_vec(),
+            http: http::Answer {
+                status: reqwest::StatusCode::from_u16(status).unwrap(),
+                retry_after: None,
+                content_type: Some(content_type.into()),
+                body: body.to_vec(),
+            },
+            sent_as: PROTOBUF,
         }
     }
 
@@ -628,26 +501,11 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn retry_after_takes_seconds_or_a_date() {
+    fn retry_after_is_honoured() {
         let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
-        assert_eq!(
-            parse_retry_after(" 120 ", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Some(Duration::ZERO),
-            "a date already past means now"
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-
         let url = Url::parse("http://c/v1/logs").unwrap();
         let mut throttled = answer(429, "text/plain", b"slow down");
-        throttled.retry_after = Some("Wed, 21 Oct 2015 07:29:00 GMT".into());
+        throttled.http.retry_after = Some("Wed, 21 Oct 2015 07:29:00 GMT".into());
         assert_eq!(
             throttled.classify(&url, now),
             Err(ExportError::Retryable {
@@ -673,13 +531,6 @@ pub(super) mod tests {
             Some("<html> <h1>Bad Request</h1> </html>")
         );
         assert_eq!(message(JSON, b"").as_deref(), None);
-        let long = message("text/plain", "é".repeat(1000).as_bytes()).unwrap();
-        assert_eq!(
-            long.chars().count(),
-            MAX_MESSAGE_CHARS + 1,
-            "cut, with an ellipsis"
-        );
-        assert!(long.ends_with('…'));
     }
 
     #[test]

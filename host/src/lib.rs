@@ -13,7 +13,8 @@
 //! metrics, health and plugin status, `loadgen` is `weir gen`, and
 //! [`cli`] is the command line that drives them. `ack` tells a receiver
 //! when every exporter has a request's records; it sits below the
-//! receivers, pipelines and exporters that pass it along.
+//! receivers, pipelines and exporters that pass it along. `auth` is
+//! the `bearertokenauth` extension receivers check and exporters send.
 //!
 //! Only [`cli::main`], [`otlp`], [`plugin`] and [`loadgen`]'s sample
 //! requests are used from outside the crate (by `main.rs` and the
@@ -24,6 +25,7 @@
 
 pub(crate) mod ack;
 mod allocator;
+pub(crate) mod auth;
 pub mod cli;
 pub(crate) mod config;
 pub(crate) mod daemon;

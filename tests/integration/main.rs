@@ -32,3 +32,5 @@ mod kafka_faults;
 mod kafka_support;
 // Shared helpers for the modules above.
 mod support;
+// The OTLP receivers behind TLS, mutual TLS and a bearer token (issue 20).
+mod receiver_security;

@@ -7,7 +7,12 @@ so each exporter here records its results), and prints one JSON line
 describing what was sent, for the test to compare with what arrived.
 
     send_otlp.py --protocol grpc|http --endpoint http://127.0.0.1:4317 \
-        --signal logs|metrics|traces|all --run-id ID [--count N]
+        --signal logs|metrics|traces|all --run-id ID [--count N] \
+        [--ca-file CA.pem [--cert-file C.pem --key-file K.pem]] [--token T]
+
+With --ca-file the endpoint is reached over TLS, trusting that CA (and
+presenting the client certificate, if given); --token sends
+`authorization: Bearer T`.
 """
 
 import argparse
@@ -45,12 +50,25 @@ def checked(exporter_class, what):
     return Checked
 
 
-def exporters(protocol, endpoint):
+def exporters(protocol, endpoint, args):
+    headers = {"authorization": f"Bearer {args.token}"} if args.token else None
     if protocol == "grpc":
+        import grpc
         from opentelemetry.exporter.otlp.proto.grpc import _log_exporter, metric_exporter, trace_exporter
         from grpc import Compression
 
-        common = dict(endpoint=endpoint, insecure=True, timeout=5, compression=Compression.Gzip)
+        common = dict(endpoint=endpoint, insecure=True, timeout=5, compression=Compression.Gzip, headers=headers)
+        if args.ca_file:
+            def read(path):
+                with open(path, "rb") as f:
+                    return f.read()
+
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=read(args.ca_file),
+                private_key=read(args.key_file) if args.key_file else None,
+                certificate_chain=read(args.cert_file) if args.cert_file else None,
+            )
+            common.update(insecure=False, credentials=credentials)
         return (
             checked(_log_exporter.OTLPLogExporter, "log")(**common),
             checked(metric_exporter.OTLPMetricExporter, "metric")(**common),
@@ -59,7 +77,13 @@ def exporters(protocol, endpoint):
     from opentelemetry.exporter.otlp.proto.http import Compression, _log_exporter, metric_exporter, trace_exporter
 
     base = endpoint.rstrip("/")
-    common = dict(timeout=5, compression=Compression.Gzip)
+    common = dict(timeout=5, compression=Compression.Gzip, headers=headers)
+    if args.ca_file:
+        common.update(
+            certificate_file=args.ca_file,
+            client_certificate_file=args.cert_file,
+            client_key_file=args.key_file,
+        )
     return (
         checked(_log_exporter.OTLPLogExporter, "log")(endpoint=f"{base}/v1/logs", **common),
         checked(metric_exporter.OTLPMetricExporter, "metric")(endpoint=f"{base}/v1/metrics", **common),
@@ -74,10 +98,14 @@ def main():
     parser.add_argument("--signal", choices=["logs", "metrics", "traces", "all"], default="all")
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--ca-file")
+    parser.add_argument("--cert-file")
+    parser.add_argument("--key-file")
+    parser.add_argument("--token")
     args = parser.parse_args()
 
     resource = Resource.create({"service.name": "weir-python-test", "test.run_id": args.run_id})
-    log_exporter, metric_exporter, span_exporter = exporters(args.protocol, args.endpoint)
+    log_exporter, metric_exporter, span_exporter = exporters(args.protocol, args.endpoint, args)
     summary = {"run_id": args.run_id, "logs": 0, "spans": 0, "metric_points": 0, "trace_id": None}
     signals = ["logs", "metrics", "traces"] if args.signal == "all" else [args.signal]
 

@@ -10,8 +10,10 @@ use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporte
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
+use crate::auth::{AuthSettings, BearerTokenAuth};
 use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
 use crate::otlp::Signal;
+use crate::receiver::tls::ServerTlsSettings;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
 
 /// A validated configuration, ready to start.
@@ -34,7 +36,7 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Receiver {
     /// OTLP over gRPC and HTTP.
-    Otlp(OtlpReceiver),
+    Otlp(Box<OtlpReceiver>),
     /// OTLP messages from Kafka topics.
     Kafka(Box<KafkaReceiver>),
 }
@@ -113,9 +115,15 @@ fn field(path: impl Into<String>, message: impl Into<String>) -> Error {
     }
 }
 
-/// The `file_storage` extensions `service.extensions` turns on, by id.
-fn resolve_extensions(raw: &RawConfig) -> Result<IndexMap<String, FileStorage>> {
-    let mut storages = IndexMap::new();
+/// The extensions `service.extensions` turns on, by id and type.
+#[derive(Default)]
+struct Extensions {
+    storages: IndexMap<String, FileStorage>,
+    authenticators: IndexMap<String, BearerTokenAuth>,
+}
+
+fn resolve_extensions(raw: &RawConfig) -> Result<Extensions> {
+    let mut extensions = Extensions::default();
     for (i, id) in raw.service.extensions.iter().enumerate() {
         let value = raw.extensions.get(id).ok_or_else(|| {
             field(
@@ -126,12 +134,20 @@ fn resolve_extensions(raw: &RawConfig) -> Result<IndexMap<String, FileStorage>> 
         match component_type(id) {
             "file_storage" => {
                 let storage: FileStorage = component("extensions", id, value)?;
-                storages.insert(id.clone(), storage);
+                extensions.storages.insert(id.clone(), storage);
+            }
+            "bearertokenauth" => {
+                let auth: BearerTokenAuth = component("extensions", id, value)?;
+                auth.validate()
+                    .map_err(|(key, message)| field(format!("extensions.{id}.{key}"), message))?;
+                extensions.authenticators.insert(id.clone(), auth);
             }
             other => {
                 return Err(field(
                     format!("extensions.{id}"),
-                    format!("unknown extension type `{other}` (known: file_storage)"),
+                    format!(
+                        "unknown extension type `{other}` (known: file_storage, bearertokenauth)"
+                    ),
                 ));
             }
         }
@@ -141,7 +157,34 @@ fn resolve_extensions(raw: &RawConfig) -> Result<IndexMap<String, FileStorage>> 
             tracing::warn!(extension = %id, "extension defined but not listed in service.extensions: not started");
         }
     }
-    Ok(storages)
+    Ok(extensions)
+}
+
+/// Fills in the extension an `auth` block at `at` names.
+fn resolve_auth(auth: &mut Option<AuthSettings>, at: &str, extensions: &Extensions) -> Result<()> {
+    if let Some(auth) = auth {
+        let name = &auth.authenticator;
+        let settings = extensions.authenticators.get(name).ok_or_else(|| {
+            field(
+                format!("{at}.auth.authenticator"),
+                format!(
+                    "`{name}` is not a bearertokenauth extension defined under `extensions` \
+                     and listed in `service.extensions`"
+                ),
+            )
+        })?;
+        auth.resolved = Some(settings.clone());
+    }
+    Ok(())
+}
+
+/// Checks a receiver protocol's `tls` block at `at`, reading its files.
+fn check_server_tls(tls: Option<&ServerTlsSettings>, at: &str) -> Result<()> {
+    if let Some(tls) = tls {
+        tls.validate()
+            .map_err(|e| field(format!("{at}.{}", e.field), e.message))?;
+    }
+    Ok(())
 }
 
 /// Splits an exporter's settings into the keys every exporter takes and
@@ -188,18 +231,29 @@ fn check_signal_endpoint(
 
 /// Validates `raw`; relative plugin paths are taken from `base`.
 pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
+    let extensions = resolve_extensions(&raw)?;
     let mut receivers = IndexMap::new();
     for (id, value) in &raw.receivers {
         match component_type(id) {
             "otlp" => {
-                let otlp: OtlpReceiver = component("receivers", id, value)?;
+                let mut otlp: OtlpReceiver = component("receivers", id, value)?;
                 if otlp.protocols.grpc.is_none() && otlp.protocols.http.is_none() {
                     return Err(field(
                         format!("receivers.{id}.protocols"),
                         "enable at least one of `grpc` and `http`",
                     ));
                 }
-                receivers.insert(id.clone(), Receiver::Otlp(otlp));
+                if let Some(grpc) = &mut otlp.protocols.grpc {
+                    let at = format!("receivers.{id}.protocols.grpc");
+                    check_server_tls(grpc.tls.as_ref(), &at)?;
+                    resolve_auth(&mut grpc.auth, &at, &extensions)?;
+                }
+                if let Some(http) = &mut otlp.protocols.http {
+                    let at = format!("receivers.{id}.protocols.http");
+                    check_server_tls(http.tls.as_ref(), &at)?;
+                    resolve_auth(&mut http.auth, &at, &extensions)?;
+                }
+                receivers.insert(id.clone(), Receiver::Otlp(Box::new(otlp)));
             }
             "kafka" => {
                 let kafka: KafkaReceiver = component("receivers", id, value)?;
@@ -260,7 +314,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
     }
 
     let mut defined_exporters = IndexMap::new();
-    let storages = resolve_extensions(&raw)?;
+    let storages = &extensions.storages;
     for (id, value) in &raw.exporters {
         let (base, value) = split_base(id, value)?;
         let storage = match &base.sending_queue.storage {
@@ -293,16 +347,18 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             "debug" => Exporter::Debug(component("exporters", id, value)?),
             "null" => Exporter::Null(component("exporters", id, value)?),
             "otlp" => {
-                let otlp: OtlpExporter = component("exporters", id, value)?;
+                let mut otlp: OtlpExporter = component("exporters", id, value)?;
                 otlp.validate()
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                resolve_auth(&mut otlp.auth, &format!("exporters.{id}"), &extensions)?;
                 Exporter::Otlp(otlp)
             }
             "otlphttp" => {
-                let otlphttp: OtlpHttpExporter = component("exporters", id, value)?;
+                let mut otlphttp: OtlpHttpExporter = component("exporters", id, value)?;
                 otlphttp
                     .validate()
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                resolve_auth(&mut otlphttp.auth, &format!("exporters.{id}"), &extensions)?;
                 Exporter::OtlpHttp(otlphttp)
             }
             "kafka" => {
@@ -453,6 +509,52 @@ mod tests {
         assert_eq!(
             otlp.protocols.http.as_ref().unwrap().max_request_body_size,
             20 << 20
+        );
+    }
+
+    #[test]
+    fn auth_names_a_listed_bearertokenauth_extension() {
+        let config = |auth: &str, listed: &str| {
+            format!(
+                "extensions:\n  bearertokenauth:\n    token: t\n\
+                 receivers:\n  otlp:\n    protocols:\n      http:\n        auth: {{authenticator: {auth}}}\n\
+                 exporters:\n  null:\n\
+                 service:\n  extensions: [{listed}]\n  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [null]\n"
+            )
+        };
+        let resolved = resolve_text(&config("bearertokenauth", "bearertokenauth")).unwrap();
+        let Receiver::Otlp(otlp) = &resolved.receivers["otlp"] else {
+            panic!("an otlp receiver")
+        };
+        let auth = otlp.protocols.http.as_ref().unwrap().auth.as_ref().unwrap();
+        assert_eq!(auth.resolved.as_ref().unwrap().token.as_deref(), Some("t"));
+        assert!(
+            error(&config("bearertokenauth/other", "bearertokenauth")).starts_with(
+                "receivers.otlp.protocols.http.auth.authenticator: `bearertokenauth/other` is not"
+            ),
+            "{}",
+            error(&config("bearertokenauth/other", "bearertokenauth"))
+        );
+        let empty = "extensions:\n  bearertokenauth:\n    token: \"\"\n\
+                     receivers:\n  otlp:\n    protocols:\n      http:\n\
+                     exporters:\n  null:\n\
+                     service:\n  extensions: [bearertokenauth]\n  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [null]\n";
+        assert!(
+            error(empty).starts_with("extensions.bearertokenauth.token: "),
+            "{}",
+            error(empty)
+        );
+    }
+
+    #[test]
+    fn a_receiver_tls_block_needs_readable_files() {
+        let text = "receivers:\n  otlp:\n    protocols:\n      grpc:\n        tls: {cert_file: /nonexistent/c.pem, key_file: /nonexistent/k.pem}\n\
+                    exporters:\n  null:\n\
+                    service:\n  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [null]\n";
+        assert!(
+            error(text).starts_with("receivers.otlp.protocols.grpc.tls.cert_file: cannot read"),
+            "{}",
+            error(text)
         );
     }
 

@@ -15,7 +15,7 @@ mod kafka;
 mod otlp;
 mod otlphttp;
 mod queue;
-mod tls;
+pub(crate) mod tls;
 
 pub use error::ExportError;
 pub use invalid::InvalidSetting;

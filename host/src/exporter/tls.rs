@@ -1,6 +1,7 @@
 //! TLS for the exporters that send over the network (`otlp`, `otlphttp`):
 //! the Collector's `tls` keys, and the one place that turns them into a
-//! rustls client configuration.
+//! rustls client configuration. Its PEM readers also serve the
+//! receivers' server side (`receiver::tls`).
 //!
 //! The exporters' `validate` calls [`TlsSettings::client_config`] when
 //! resolving the configuration, so a missing or unreadable file fails
@@ -124,7 +125,7 @@ impl TlsSettings {
         // Read every file, even those skipping verification makes moot,
         // so a wrong path is found now and not when the setting changes.
         let roots = match &self.ca_file {
-            Some(path) => Some(read_roots(path)?),
+            Some(path) => Some(read_roots("ca_file", path)?),
             None => None,
         };
         let identity = match (&self.cert_file, &self.key_file) {
@@ -207,13 +208,14 @@ fn not_pem(field: &str, path: &Path, what: &str, e: pem::Error) -> TlsError {
     error(field, format!("`{}`: {why}", path.display()))
 }
 
-fn read_roots(path: &Path) -> Result<RootCertStore, TlsError> {
-    let certs = read_pem_certs("ca_file", path)?;
+/// The CA certificates in the PEM file `path`, the value of `tls.{field}`.
+pub(crate) fn read_roots(field: &str, path: &Path) -> Result<RootCertStore, TlsError> {
+    let certs = read_pem_certs(field, path)?;
     let mut roots = RootCertStore::empty();
     for cert in certs {
         roots.add(cert).map_err(|e| {
             error(
-                "ca_file",
+                field,
                 format!("`{}`: not a usable CA certificate: {e}", path.display()),
             )
         })?;
@@ -221,7 +223,9 @@ fn read_roots(path: &Path) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+/// The certificate chain in the PEM file `path`, the value of
+/// `tls.cert_file`.
+pub(crate) fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     read_pem_certs("cert_file", path)
 }
 
@@ -241,7 +245,8 @@ fn read_pem_certs(field: &str, path: &Path) -> Result<Vec<CertificateDer<'static
     Ok(certs)
 }
 
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+/// The private key in the PEM file `path`, the value of `tls.key_file`.
+pub(crate) fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     let bytes = read("key_file", path)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| not_pem("key_file", path, "PRIVATE KEY", e))
 }
@@ -402,6 +407,8 @@ pub(crate) mod testing {
             write("ca.pem", ca.pem()).unwrap();
             write("client.pem", client.pem()).unwrap();
             write("client-key.pem", client_key.serialize_pem()).unwrap();
+            write("server.pem", server.pem()).unwrap();
+            write("server.key", server_key.serialize_pem()).unwrap();
             Pki {
                 ca: ca.der().clone(),
                 server_chain: vec![server.der().clone()],

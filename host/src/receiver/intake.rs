@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use super::submit::{SubmitError, submit};
+use crate::auth::AuthFailure;
 use crate::otlp::{Batch, Signal};
 use crate::pipeline::PipelineInput;
 use crate::telemetry::metrics::{Metrics, ReceiverLabels, RefusedLabels};
@@ -69,6 +70,10 @@ pub enum RefusalKind {
     /// A destination refused the records for good (and the pipeline has
     /// no dead-letter exporter for them): do not retry.
     ExportRefused,
+    /// The receiver requires a token and the request carried none.
+    MissingToken,
+    /// The request's token is not one the receiver accepts.
+    WrongToken,
 }
 
 impl RefusalKind {
@@ -83,6 +88,20 @@ impl RefusalKind {
             RefusalKind::ShuttingDown => "shutting_down",
             RefusalKind::ExportFailed => "export_failed",
             RefusalKind::ExportRefused => "export_refused",
+            RefusalKind::MissingToken => "missing_token",
+            RefusalKind::WrongToken => "wrong_token",
+        }
+    }
+}
+
+impl From<AuthFailure> for Refusal {
+    fn from(failure: AuthFailure) -> Refusal {
+        Refusal {
+            kind: match failure {
+                AuthFailure::Missing => RefusalKind::MissingToken,
+                AuthFailure::Wrong => RefusalKind::WrongToken,
+            },
+            message: failure.message().to_string(),
         }
     }
 }

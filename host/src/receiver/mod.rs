@@ -14,6 +14,7 @@ mod intake;
 mod kafka;
 mod otlp;
 mod submit;
+pub mod tls;
 
 use std::sync::Arc;
 

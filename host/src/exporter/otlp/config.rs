@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
+use crate::auth::AuthSettings;
 use crate::exporter::InvalidSetting;
 use crate::exporter::tls::TlsSettings;
 
@@ -53,6 +54,10 @@ pub struct OtlpExporter {
     /// no limit. Default `30s`, as the Collector's.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// Send a token: `{authenticator: <id of a bearertokenauth
+    /// extension>}` adds its `authorization: Bearer <token>` to every
+    /// call (re-read when its token file rotates). Default none.
+    pub auth: Option<AuthSettings>,
 }
 
 impl Default for OtlpExporter {
@@ -63,6 +68,7 @@ impl Default for OtlpExporter {
             headers: IndexMap::new(),
             compression: Compression::Gzip,
             timeout: Duration::from_secs(30),
+            auth: None,
         }
     }
 }

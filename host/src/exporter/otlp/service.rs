@@ -7,6 +7,7 @@
 //! runtime for the duration of each call, which keeps one call in flight
 //! per exporter and the back-pressure of the thread model intact.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,6 +24,7 @@ use tonic::{Request, Status};
 use super::config::{Compression, OtlpExporter};
 use super::connect::TlsConnector;
 use super::status;
+use crate::auth::{BearerTokens, tokens_for as auth_tokens};
 use crate::exporter::ExportError;
 use crate::otlp::grpc_client::{ExportCodec, export_path};
 use crate::otlp::{Batch, Signal};
@@ -37,6 +39,8 @@ pub(crate) struct OtlpSink {
     client: Box<Grpc<Channel>>,
     /// `headers`, sent with every call.
     metadata: MetadataMap,
+    /// The token `auth` names, added to every call.
+    token: Option<Arc<BearerTokens>>,
     timeout: Duration,
     runtime: tokio::runtime::Handle,
 }
@@ -147,6 +151,7 @@ impl OtlpSink {
             endpoint: endpoint_text,
             client: Box::new(client),
             metadata,
+            token: auth_tokens(settings.auth.as_ref())?,
             timeout: settings.timeout,
             runtime,
         })
@@ -159,12 +164,22 @@ impl OtlpSink {
             endpoint,
             client,
             metadata,
+            token,
             timeout,
             runtime,
         } = self;
         let timeout = *timeout;
         let signal = batch.signal();
-        let body = request(batch.encode(), metadata, timeout);
+        let mut body = request(batch.encode(), metadata, timeout);
+        if let Some(token) = token {
+            let (name, value) = token.client_header();
+            body.metadata_mut().insert(
+                AsciiMetadataKey::from_bytes(name.as_str().as_bytes())
+                    .map_err(|e| ExportError::Permanent(format!("auth header: {e}")))?,
+                AsciiMetadataValue::try_from(value.as_bytes())
+                    .map_err(|e| ExportError::Permanent(format!("auth header: {e}")))?,
+            );
+        }
         let path = export_path(signal);
         let call = async {
             match signal {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::auth::AuthSettings;
 use crate::exporter::InvalidSetting;
 use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
@@ -59,6 +60,10 @@ pub struct OtlpHttpExporter {
     /// `0s` means no limit. Default `30s`, as the Collector's.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// Send a token: `{authenticator: <id of a bearertokenauth
+    /// extension>}` adds its `Authorization: Bearer <token>` to every
+    /// request (re-read when its token file rotates). Default none.
+    pub auth: Option<AuthSettings>,
 }
 
 impl Default for OtlpHttpExporter {
@@ -73,6 +78,7 @@ impl Default for OtlpHttpExporter {
             compression: Compression::Gzip,
             encoding: Encoding::Proto,
             timeout: Duration::from_secs(30),
+            auth: None,
         }
     }
 }

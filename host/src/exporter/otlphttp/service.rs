@@ -5,6 +5,7 @@
 //! The client and the bounded read of the answer are the HTTP exporters'
 //! shared ones (`exporter::http`).
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use prost::Message;
@@ -12,6 +13,7 @@ use reqwest::Url;
 
 use super::config::{Compression, Encoding, OtlpHttpExporter};
 use super::request::{self, JSON, PROTOBUF};
+use crate::auth::{BearerTokens, tokens_for as auth_tokens};
 use crate::exporter::ExportError;
 use crate::exporter::http::{self, HttpClient, Post};
 use crate::otlp::{Batch, Signal};
@@ -24,6 +26,8 @@ pub(crate) struct OtlpHttpSink {
     encoding: Encoding,
     compression: Compression,
     client: HttpClient,
+    /// The token `auth` names, sent with every request.
+    token: Option<Arc<BearerTokens>>,
 }
 
 impl OtlpHttpSink {
@@ -59,6 +63,7 @@ impl OtlpHttpSink {
             encoding: settings.encoding,
             compression: settings.compression,
             client,
+            token: auth_tokens(settings.auth.as_ref())?,
         })
     }
 
@@ -76,11 +81,12 @@ impl OtlpHttpSink {
             })?;
         let body = request::build(batch, self.encoding, self.compression)
             .map_err(|e| ExportError::Permanent(format!("encoding the batch: {e}")))?;
+        let auth: Vec<_> = self.token.iter().map(|t| t.client_header()).collect();
         let answer = self.client.post(Post {
             url,
             content_type: body.content_type,
             content_encoding: body.content_encoding,
-            headers: &[],
+            headers: &auth,
             body: body.bytes,
         })?;
         let answer = Answer {
@@ -225,10 +231,13 @@ struct ExportPartialSuccess {
 pub(super) mod tests {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     use axum::body::Bytes;
     use axum::http::HeaderMap as AxumHeaders;
     use axum::response::{IntoResponse, Response};
+    use reqwest::StatusCode;
+    use reqwest::header;
 
     use super::*;
     use crate::exporter::otlphttp::request::tests::{logs, read_back};

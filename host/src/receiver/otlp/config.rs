@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Deserializer};
 
+use crate::auth::AuthSettings;
+use crate::receiver::tls::ServerTlsSettings;
+
 /// Deserialises a present key whose value may be null (`grpc:` alone, as
 /// Collector configs write it) as the type's default.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
@@ -47,6 +50,14 @@ pub struct OtlpGrpc {
     /// Largest request message accepted, in MiB, after decompression.
     /// Default 4, as the Collector's.
     pub max_recv_msg_size_mib: u64,
+    /// Serve over TLS (gRPC's `h2` protocol), with mutual TLS if it names
+    /// `client_ca_file`; see [`ServerTlsSettings`]. Default: plaintext.
+    pub tls: Option<ServerTlsSettings>,
+    /// Require a token: `{authenticator: <id of a bearertokenauth
+    /// extension>}`. A call without the right `authorization` metadata is
+    /// answered `UNAUTHENTICATED` before its message is read. Default:
+    /// none required.
+    pub auth: Option<AuthSettings>,
 }
 
 impl Default for OtlpGrpc {
@@ -54,6 +65,8 @@ impl Default for OtlpGrpc {
         OtlpGrpc {
             endpoint: "localhost:4317".into(),
             max_recv_msg_size_mib: 4,
+            tls: None,
+            auth: None,
         }
     }
 }
@@ -68,6 +81,13 @@ pub struct OtlpHttp {
     /// after decompression (so a small gzip bomb is refused, not
     /// inflated). Default 20 MiB, as the Collector's.
     pub max_request_body_size: u64,
+    /// Serve HTTPS, with mutual TLS if it names `client_ca_file`; see
+    /// [`ServerTlsSettings`]. Default: plain HTTP.
+    pub tls: Option<ServerTlsSettings>,
+    /// Require a token: `{authenticator: <id of a bearertokenauth
+    /// extension>}`. A request without the right `Authorization` header
+    /// is answered 401 before its body is read. Default: none required.
+    pub auth: Option<AuthSettings>,
 }
 
 impl Default for OtlpHttp {
@@ -75,6 +95,8 @@ impl Default for OtlpHttp {
         OtlpHttp {
             endpoint: "localhost:4318".into(),
             max_request_body_size: 20 << 20,
+            tls: None,
+            auth: None,
         }
     }
 }

@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::server::{Grpc, NamedService, UnaryService};
@@ -31,17 +30,28 @@ use tonic::{Code, Request, Response, Status};
 
 use super::grpc_codec::RawCodec;
 use super::request::protobuf_batch;
+use crate::auth::{AuthFailure, BearerTokens, RequireToken};
 use crate::otlp::Signal;
 use crate::receiver::{Intake, Refusal, RefusalKind};
 
 /// Serves OTLP/gRPC on `listener` until `shutdown` is cancelled, then lets
 /// in-flight calls finish.
-pub(super) fn serve(
-    listener: TcpListener,
+pub(super) fn serve<I, IO>(
+    incoming: I,
     intake: Arc<Intake>,
     max_message: usize,
+    auth: Option<Arc<BearerTokens>>,
     shutdown: CancellationToken,
-) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
+) -> impl Future<Output = anyhow::Result<()>> + Send + 'static
+where
+    I: tokio_stream::Stream<Item = Result<IO, std::io::Error>> + Send + 'static,
+    IO: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + tonic::transport::server::Connected
+        + Unpin
+        + Send
+        + 'static,
+{
     let receiver = GrpcReceiver {
         intake: intake.clone(),
         max_message,
@@ -49,6 +59,12 @@ pub(super) fn serve(
     let logs = ExportServer::<LogsMethod>::new(receiver.clone());
     let metrics = ExportServer::<MetricsMethod>::new(receiver.clone());
     let traces = ExportServer::<TracesMethod>::new(receiver);
+    let refusing = intake.clone();
+    let refuse = move |failure: AuthFailure, _: &http::HeaderMap| {
+        let refusal = Refusal::from(failure);
+        refusing.refused(&refusal);
+        Status::unauthenticated(refusal.message).into_http()
+    };
     async move {
         tonic::transport::Server::builder()
             // OTLP requests are large (a 1,000-record logs request is some
@@ -59,6 +75,9 @@ pub(super) fn serve(
             .initial_stream_window_size(GRPC_WINDOW)
             .initial_connection_window_size(GRPC_WINDOW * 4)
             .max_frame_size(GRPC_MAX_FRAME)
+            // A call without the token is answered before its message
+            // is read.
+            .layer(RequireToken::new(auth, refuse))
             .layer(tower::util::MapResponseLayer::new(
                 move |response: http::Response<tonic::body::Body>| {
                     otlp_codes_for_decode_errors(&intake, response)
@@ -67,10 +86,7 @@ pub(super) fn serve(
             .add_service(logs)
             .add_service(metrics)
             .add_service(traces)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                shutdown.cancelled_owned(),
-            )
+            .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
             .await
             .map_err(anyhow::Error::from)
     }
@@ -237,6 +253,7 @@ fn status(refusal: Refusal) -> Status {
         RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {
             Code::Unavailable
         }
+        RefusalKind::MissingToken | RefusalKind::WrongToken => Code::Unauthenticated,
     };
     Status::new(code, refusal.message)
 }

@@ -20,10 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http_body_util::BodyExt;
 use prost::Message;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::body::{BodyError, Format, decompress};
+use crate::auth::{AuthFailure, BearerTokens, RequireToken};
 use crate::otlp::{Batch, Signal};
 use crate::receiver::{Intake, Refusal, RefusalKind};
 
@@ -46,13 +46,17 @@ struct RpcStatus {
 
 /// Serves OTLP/HTTP on `listener` until `shutdown` is cancelled, then lets
 /// in-flight requests finish.
-pub(super) fn serve(
-    listener: TcpListener,
+pub(super) fn serve<L>(
+    listener: L,
     intake: Intake,
     max_body: u64,
+    auth: Option<Arc<BearerTokens>>,
     shutdown: CancellationToken,
-) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
-    let app = router(Arc::new(HttpState { intake, max_body }));
+) -> impl Future<Output = anyhow::Result<()>> + Send + 'static
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+{
+    let app = router(Arc::new(HttpState { intake, max_body }), auth);
     async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -61,8 +65,15 @@ pub(super) fn serve(
     }
 }
 
-/// The router for one OTLP/HTTP receiver.
-fn router(state: Arc<HttpState>) -> axum::Router {
+/// The router for one OTLP/HTTP receiver, requiring `auth`'s token if
+/// given.
+fn router(state: Arc<HttpState>, auth: Option<Arc<BearerTokens>>) -> axum::Router {
+    let refusing = state.clone();
+    let refuse = move |why: AuthFailure, headers: &HeaderMap| {
+        let refusal = Refusal::from(why);
+        refusing.intake.refused(&refusal);
+        failure(response_format(headers), refusal)
+    };
     axum::Router::new()
         .route("/v1/logs", post(|s, h, b| handle(Signal::Logs, s, h, b)))
         .route(
@@ -76,6 +87,9 @@ fn router(state: Arc<HttpState>) -> axum::Router {
         .fallback(unknown_path)
         // The limit is enforced below, on the body as sent and decompressed.
         .layer(DefaultBodyLimit::disable())
+        // Outermost: a request without the token is answered before its
+        // body is read.
+        .layer(RequireToken::new(auth, refuse))
         .with_state(state)
 }
 
@@ -96,13 +110,8 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    // Answer in the request's encoding; JSON, which a person can read,
-    // if it had none we know.
-    let format = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Format::from_content_type);
-    let response_format = format.unwrap_or(Format::Json);
+    let format = request_format(&headers);
+    let response_format = response_format(&headers);
     let batch = match decode(signal, state.max_body, format, &headers, body).await {
         Ok(batch) => batch,
         Err(refusal) => {
@@ -114,6 +123,20 @@ async fn handle(
         Ok(_) => success(response_format),
         Err(refusal) => failure(response_format, refusal),
     }
+}
+
+/// The request's encoding, if it names one weir takes.
+fn request_format(headers: &HeaderMap) -> Option<Format> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Format::from_content_type)
+}
+
+/// The answer's encoding: the request's; JSON, which a person can read,
+/// if it had none weir knows.
+fn response_format(headers: &HeaderMap) -> Format {
+    request_format(headers).unwrap_or(Format::Json)
 }
 
 /// Reads and decodes one request's body, of at most `limit` bytes as sent
@@ -199,6 +222,7 @@ fn status(kind: RefusalKind) -> (StatusCode, i32) {
         RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {
             (StatusCode::SERVICE_UNAVAILABLE, 14)
         }
+        RefusalKind::MissingToken | RefusalKind::WrongToken => (StatusCode::UNAUTHORIZED, 16),
     }
 }
 
@@ -218,6 +242,11 @@ fn failure(format: Format, refusal: Refusal) -> Response {
         body,
     )
         .into_response();
+    if http_status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
     if http_status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()

@@ -24,7 +24,12 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+
+use super::tls::{self, ServerTlsSettings};
 use super::{Intake, Server, SignalInputs};
+use crate::auth::tokens_for as auth_tokens;
 use crate::telemetry::metrics::Metrics;
 
 pub use config::OtlpReceiver;
@@ -52,25 +57,68 @@ pub async fn start(
     if let Some((protocol, listener)) = grpc {
         let intake = Arc::new(Intake::new(id, "grpc", inputs.clone(), metrics.clone()));
         let max_message = (protocol.max_recv_msg_size_mib << 20) as usize;
-        tracing::info!(receiver = %id, endpoint = %protocol.endpoint, "OTLP/gRPC listening");
-        servers.push(tokio::spawn(grpc::serve(
-            listener,
-            intake,
-            max_message,
-            shutdown.clone(),
-        )));
+        let tls = reloading(id, "grpc", protocol.tls.as_ref(), b"h2")?;
+        let auth = auth_tokens(protocol.auth.as_ref())?;
+        tracing::info!(
+            receiver = %id, endpoint = %protocol.endpoint, tls = tls.is_some(), "OTLP/gRPC listening"
+        );
+        servers.push(match tls {
+            Some(tls) => tokio::spawn(grpc::serve(
+                ReceiverStream::new(tls::incoming(listener, tls, shutdown.clone()))
+                    .map(Ok::<_, std::io::Error>),
+                intake,
+                max_message,
+                auth,
+                shutdown.clone(),
+            )),
+            None => tokio::spawn(grpc::serve(
+                TcpListenerStream::new(listener),
+                intake,
+                max_message,
+                auth,
+                shutdown.clone(),
+            )),
+        });
     }
     if let Some((protocol, listener)) = http {
         let intake = Intake::new(id, "http", inputs, metrics);
-        tracing::info!(receiver = %id, endpoint = %protocol.endpoint, "OTLP/HTTP listening");
-        servers.push(tokio::spawn(http::serve(
-            listener,
-            intake,
-            protocol.max_request_body_size,
-            shutdown,
-        )));
+        let tls = reloading(id, "http", protocol.tls.as_ref(), b"http/1.1")?;
+        let auth = auth_tokens(protocol.auth.as_ref())?;
+        tracing::info!(
+            receiver = %id, endpoint = %protocol.endpoint, tls = tls.is_some(), "OTLP/HTTP listening"
+        );
+        let max_body = protocol.max_request_body_size;
+        servers.push(match tls {
+            Some(tls) => {
+                let local = listener.local_addr()?;
+                let connections = tls::incoming(listener, tls, shutdown.clone());
+                let listener = tls::TlsListener { connections, local };
+                tokio::spawn(http::serve(listener, intake, max_body, auth, shutdown))
+            }
+            None => tokio::spawn(http::serve(listener, intake, max_body, auth, shutdown)),
+        });
     }
     Ok(servers)
+}
+
+/// The TLS configuration of a protocol with a `tls` block, offering
+/// `alpn`.
+fn reloading(
+    id: &str,
+    protocol: &str,
+    settings: Option<&ServerTlsSettings>,
+    alpn: &[u8],
+) -> anyhow::Result<Option<Arc<tls::ReloadingConfig>>> {
+    settings
+        .map(|settings| {
+            tls::ReloadingConfig::new(
+                format!("receivers.{id}.protocols.{protocol}"),
+                settings.clone(),
+                vec![alpn.to_vec()],
+            )
+            .map(Arc::new)
+        })
+        .transpose()
 }
 
 async fn bind(endpoint: &str, id: &str, protocol: &str) -> anyhow::Result<TcpListener> {

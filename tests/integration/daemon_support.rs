@@ -120,6 +120,11 @@ impl Daemon {
         self.wait_ready();
     }
 
+    /// The process id, if it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the process with SIGKILL: no draining, no flushing.
     pub fn kill(&mut self) {
         let mut child = self.child.take().expect("running");
@@ -276,4 +281,13 @@ pub fn json_attr<'a>(record: &'a Value, key: &str) -> Option<&'a Value> {
         .iter()
         .find(|kv| kv["key"] == key)
         .map(|kv| &kv["value"])
+}
+
+/// The resident memory of process `pid` in bytes (`VmRSS`), if it runs.
+pub fn resident_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| {
+        let kib = l.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?;
+        Some(kib.trim().parse::<u64>().ok()? << 10)
+    })
 }

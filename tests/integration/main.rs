@@ -34,3 +34,5 @@ mod kafka_support;
 mod support;
 // The OTLP receivers behind TLS, mutual TLS and a bearer token (issue 20).
 mod receiver_security;
+// The memory_limiter processor under a load its exporter cannot keep up with (issue 20).
+mod memory_limiter;

@@ -36,6 +36,31 @@ impl Default for BatchProcessor {
     }
 }
 
+/// Processor `memory_limiter`: refuses new data (503 / `UNAVAILABLE`,
+/// which senders retry) while weir's resident memory is above the soft
+/// limit, `limit - spike`. The Collector's keys. List it first in a
+/// pipeline's processors.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemoryLimiterProcessor {
+    /// How often resident memory is read, e.g. `1s`. Required, above 0.
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+    /// The hard limit, in MiB. This or `limit_percentage` is required.
+    pub limit_mib: u64,
+    /// How much memory may grow between two checks, in MiB; the soft
+    /// limit is `limit_mib - spike_limit_mib`. Default a fifth of
+    /// `limit_mib`.
+    pub spike_limit_mib: Option<u64>,
+    /// The hard limit as a percentage of the memory there is (the
+    /// cgroup's limit if one is set, else the machine's), when
+    /// `limit_mib` is not given.
+    pub limit_percentage: u32,
+    /// The spike as a percentage, with `limit_percentage`. Default a
+    /// fifth of the limit.
+    pub spike_limit_percentage: Option<u32>,
+}
+
 /// Processor `wasm`: a WebAssembly plugin.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

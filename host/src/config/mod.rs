@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-pub use components::{BatchProcessor, FileExporter, OnFailure, Verbosity, WasmProcessor};
+pub use components::{
+    BatchProcessor, FileExporter, MemoryLimiterProcessor, OnFailure, Verbosity, WasmProcessor,
+};
 pub use exporter_base::{FileStorage, RetryOnFailure};
 pub use plugin_dir::{dropped_in_settings, scan_plugin_directory};
 pub use resolve::{Config, Exporter, ExporterSpec, PipelineSpec, Receiver};

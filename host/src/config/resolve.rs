@@ -6,7 +6,10 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporter, WasmProcessor};
+use super::components::{
+    BatchProcessor, DebugExporter, FileExporter, MemoryLimiterProcessor, NullExporter,
+    WasmProcessor,
+};
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
@@ -30,6 +33,8 @@ pub struct Config {
     /// The plugin directory, if any (absolute or relative to the working
     /// directory).
     pub plugin_directory: Option<std::path::PathBuf>,
+    /// The `memory_limiter` processors some pipeline lists, by id.
+    pub memory_limiters: IndexMap<String, MemoryLimiterProcessor>,
 }
 
 /// A receiver's resolved settings.
@@ -92,6 +97,8 @@ pub struct PipelineSpec {
     pub receivers: Vec<String>,
     /// Batching, if a `batch` processor is in the chain.
     pub batch: Option<BatchProcessor>,
+    /// The id of its `memory_limiter` processor, if it has one.
+    pub memory_limiter: Option<String>,
     /// Plugins, in order.
     pub plugins: Vec<PluginSpec>,
     /// Exporter ids for kept records.
@@ -273,8 +280,45 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
 
     let mut batches = IndexMap::new();
     let mut plugins = IndexMap::new();
+    let mut limiters = IndexMap::new();
     for (id, value) in &raw.processors {
         match component_type(id) {
+            "memory_limiter" => {
+                let limiter: MemoryLimiterProcessor = component("processors", id, value)?;
+                if limiter.check_interval.is_zero() {
+                    return Err(field(
+                        format!("processors.{id}.check_interval"),
+                        "required, above 0 (e.g. 1s)",
+                    ));
+                }
+                let (limit, spike, unit) = if limiter.limit_mib > 0 {
+                    (limiter.limit_mib, limiter.spike_limit_mib, "mib")
+                } else if limiter.limit_percentage > 0 {
+                    if limiter.limit_percentage > 100 {
+                        return Err(field(
+                            format!("processors.{id}.limit_percentage"),
+                            "at most 100",
+                        ));
+                    }
+                    (
+                        u64::from(limiter.limit_percentage),
+                        limiter.spike_limit_percentage.map(u64::from),
+                        "percentage",
+                    )
+                } else {
+                    return Err(field(
+                        format!("processors.{id}.limit_mib"),
+                        "give `limit_mib` or `limit_percentage`",
+                    ));
+                };
+                if spike.is_some_and(|spike| spike >= limit) {
+                    return Err(field(
+                        format!("processors.{id}.spike_limit_{unit}"),
+                        format!("must be below `limit_{unit}`"),
+                    ));
+                }
+                limiters.insert(id.clone(), limiter);
+            }
             "batch" => {
                 let batch: BatchProcessor = component("processors", id, value)?;
                 if batch.send_batch_size == 0 {
@@ -307,7 +351,9 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             other => {
                 return Err(field(
                     format!("processors.{id}"),
-                    format!("unknown processor type `{other}` (known: batch, wasm)"),
+                    format!(
+                        "unknown processor type `{other}` (known: batch, memory_limiter, wasm)"
+                    ),
                 ));
             }
         }
@@ -393,6 +439,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
     }
     let mut pipelines = Vec::new();
     let mut used_exporters = IndexMap::new();
+    let mut used_limiters = IndexMap::new();
     for (id, p) in &raw.service.pipelines {
         let at = |what: &str| format!("service.pipelines.{id}.{what}");
         let signal: Signal = component_type(id)
@@ -410,9 +457,20 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             }
         }
         let mut batch = None;
+        let mut memory_limiter = None;
         let mut chain = Vec::new();
         for (i, proc_id) in p.processors.iter().enumerate() {
-            if let Some(b) = batches.get(proc_id) {
+            if let Some(limiter) = limiters.get(proc_id) {
+                // It guards the door: data refused there costs nothing.
+                if i != 0 {
+                    return Err(field(
+                        format!("{}[{i}]", at("processors")),
+                        "memory_limiter refuses data as it arrives: list it first",
+                    ));
+                }
+                used_limiters.insert(proc_id.clone(), limiter.clone());
+                memory_limiter = Some(proc_id.clone());
+            } else if let Some(b) = batches.get(proc_id) {
                 if batch.is_some() {
                     return Err(field(
                         format!("{}[{i}]", at("processors")),
@@ -464,6 +522,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             signal,
             receivers: p.receivers.clone(),
             batch,
+            memory_limiter,
             plugins: chain,
             exporters: p.exporters.clone(),
             routes: p.routes.clone(),
@@ -478,6 +537,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
         pipelines,
         telemetry: raw.service.telemetry,
         plugin_directory: raw.service.plugins.directory.map(|d| base.join(d)),
+        memory_limiters: used_limiters,
     })
 }
 

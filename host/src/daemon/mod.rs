@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::exporter;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{MemoryLimiter, Pipeline};
 use crate::plugin::Runtime;
 use crate::receiver::{self, SignalInputs};
 use crate::reload::{PluginManager, StatusBoard};
@@ -68,13 +68,31 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
         .await??
     };
     let handle = tokio::runtime::Handle::current();
+    // One limiter per processor, shared by the pipelines that list it.
+    let mut limiters = HashMap::new();
+    for (id, settings) in &config.memory_limiters {
+        let limiter = MemoryLimiter::start(id, settings, metrics.clone())
+            .with_context(|| format!("processors.{id}"))?;
+        limiters.insert(id.as_str(), limiter);
+    }
     let mut pipelines = Vec::new();
     for spec in &config.pipelines {
         let source = plugins
             .source(&spec.id)
             .expect("the plugin manager has a chain for every pipeline");
-        let pipeline =
-            Pipeline::start(spec, &source, &exporters, metrics.clone(), workers, &handle)?;
+        let limiter = spec
+            .memory_limiter
+            .as_deref()
+            .map(|id| limiters[id].clone());
+        let pipeline = Pipeline::start(
+            spec,
+            &source,
+            limiter,
+            &exporters,
+            metrics.clone(),
+            workers,
+            &handle,
+        )?;
         pipelines.push((spec.receivers.clone(), pipeline));
     }
     let watching = plugins.watch()?;

@@ -15,6 +15,7 @@ mod batcher;
 mod chain;
 mod demand;
 mod envelope;
+mod memory_limiter;
 mod outputs;
 mod plan;
 
@@ -28,6 +29,7 @@ pub use crate::ack::Ack;
 pub use chain::Chain;
 pub use demand::Demand;
 pub use envelope::Envelope;
+pub use memory_limiter::MemoryLimiter;
 pub use outputs::Outputs;
 pub use plan::{ChainSource, Stage};
 
@@ -41,6 +43,7 @@ pub struct Pipeline {
     /// Its signal.
     pub signal: Signal,
     input: Option<mpsc::Sender<Envelope>>,
+    memory_limiter: Option<Arc<MemoryLimiter>>,
     batcher: Option<tokio::task::JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -49,6 +52,7 @@ pub struct Pipeline {
 #[derive(Clone, Debug)]
 pub struct PipelineInput {
     tx: mpsc::Sender<Envelope>,
+    memory_limiter: Option<Arc<MemoryLimiter>>,
 }
 
 /// Why a pipeline did not take a request.
@@ -61,6 +65,15 @@ pub enum Refused {
 }
 
 impl PipelineInput {
+    /// Why the pipeline's memory limiter refuses data now, if it does.
+    /// Receivers ask before they take a request in (before reading an
+    /// HTTP body): what was let in goes on, within the spike allowance,
+    /// rather than being read and then refused — which under load lets
+    /// nothing through.
+    pub fn memory_refusal(&self) -> Option<String> {
+        self.memory_limiter.as_ref()?.refusal()
+    }
+
     /// Offers an envelope without waiting.
     pub fn try_send(&self, envelope: Envelope) -> Result<(), Refused> {
         self.tx.try_send(envelope).map_err(|e| match e {
@@ -76,6 +89,7 @@ impl Pipeline {
     pub fn start(
         spec: &PipelineSpec,
         plugins: &ChainSource,
+        memory_limiter: Option<Arc<MemoryLimiter>>,
         exporters: &IndexMap<String, ExporterHandle>,
         metrics: Arc<Metrics>,
         workers: usize,
@@ -150,6 +164,7 @@ impl Pipeline {
         Ok(Pipeline {
             signal: spec.signal,
             input: Some(input_tx),
+            memory_limiter,
             batcher: Some(batcher),
             workers: threads,
         })
@@ -159,6 +174,7 @@ impl Pipeline {
     pub fn input(&self) -> PipelineInput {
         PipelineInput {
             tx: self.input.clone().expect("input taken only at shutdown"),
+            memory_limiter: self.memory_limiter.clone(),
         }
     }
 

@@ -63,6 +63,8 @@ pub enum RefusalKind {
     NoPipeline,
     /// A pipeline's queue is full: retry later.
     Overloaded,
+    /// A pipeline's memory limiter refuses data: retry later.
+    MemoryLimited,
     /// weir is shutting down: retry later (elsewhere).
     ShuttingDown,
     /// An exporter failed or took too long: retry later.
@@ -85,6 +87,7 @@ impl RefusalKind {
             RefusalKind::UnsupportedMediaType => "unsupported_media_type",
             RefusalKind::NoPipeline => "no_pipeline",
             RefusalKind::Overloaded => "overloaded",
+            RefusalKind::MemoryLimited => "memory_limit",
             RefusalKind::ShuttingDown => "shutting_down",
             RefusalKind::ExportFailed => "export_failed",
             RefusalKind::ExportRefused => "export_refused",
@@ -176,6 +179,24 @@ impl Intake {
     /// until every exporter has it; the number of records on success. An
     /// empty batch is accepted as is (the OTLP specification allows it),
     /// whether or not a pipeline would take it.
+    /// Whether a request of `signal` may come in: refused (and counted)
+    /// while a pipeline it would go to is over its memory limit. Asked
+    /// before the request is read where the transport allows (an HTTP
+    /// body), as reading it would spend the memory the limit protects.
+    pub fn admit(&self, signal: Signal) -> Result<(), Refusal> {
+        let Some(reason) = self
+            .inputs
+            .of(signal)
+            .iter()
+            .find_map(PipelineInput::memory_refusal)
+        else {
+            return Ok(());
+        };
+        let refusal = Refusal::new(RefusalKind::MemoryLimited, reason);
+        self.refused(&refusal);
+        Err(refusal)
+    }
+
     pub async fn accept(&self, signal: Signal, batch: Batch) -> Result<usize, Refusal> {
         let records = batch.len();
         let result = self.submit(signal, batch).await;

@@ -64,6 +64,13 @@ pub struct QueueLabels {
     pub exporter: String,
 }
 
+/// Labels of a `memory_limiter` processor.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProcessorLabels {
+    /// Processor id.
+    pub processor: String,
+}
+
 /// Labels of a plugin's counts.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PluginLabels {
@@ -209,6 +216,8 @@ pub struct Metrics {
     pub kafka_commits: Family<KafkaEventLabels, Counter>,
     /// Partition rebalances, by kind.
     pub kafka_rebalances: Family<KafkaEventLabels, Counter>,
+    /// 1 while a memory limiter refuses new data, else 0.
+    pub memory_limiter_refusing: Family<ProcessorLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -260,6 +269,7 @@ impl Metrics {
             kafka_consumer_lag: Family::default(),
             kafka_commits: Family::default(),
             kafka_rebalances: Family::default(),
+            memory_limiter_refusing: Family::default(),
         };
         registry.register(
             "kafka_consumed_messages",
@@ -290,6 +300,11 @@ impl Metrics {
             "kafka_rebalances",
             "Partition rebalances of Kafka receivers, by kind",
             m.kafka_rebalances.clone(),
+        );
+        registry.register(
+            "memory_limiter_refusing",
+            "1 while a memory_limiter processor refuses new data (resident memory above its soft limit)",
+            m.memory_limiter_refusing.clone(),
         );
         registry.register(
             "receiver_accepted_records",
@@ -430,6 +445,15 @@ impl Metrics {
             .lock()
             .expect("probes lock")
             .push((labels, probe));
+    }
+
+    /// Records whether memory limiter `id` is refusing data.
+    pub fn memory_limiter_refusing(&self, id: &str, refusing: bool) {
+        self.memory_limiter_refusing
+            .get_or_create(&ProcessorLabels {
+                processor: id.to_string(),
+            })
+            .set(i64::from(refusing));
     }
 
     /// The Prometheus text exposition of every metric.

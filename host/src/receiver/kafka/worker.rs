@@ -245,6 +245,12 @@ impl Worker {
             )));
             return;
         };
+        // Over a memory limit: the message waits in Kafka, and is tried
+        // again like any retryable failure (its partition pauses).
+        if let Err(refusal) = self.intake.admit(signal) {
+            report(Outcome::Retry(refusal.message));
+            return;
+        }
         match decode(signal, encoding, message.payload.clone()) {
             Ok(mut batch) => {
                 let extraction = &self.settings.header_extraction;

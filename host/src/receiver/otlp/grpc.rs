@@ -109,6 +109,9 @@ struct GrpcReceiver {
 impl GrpcReceiver {
     /// Validates and submits one export request's bytes.
     async fn export(&self, signal: Signal, request: Bytes) -> Result<(), Status> {
+        // tonic has read the message by now; validating it is what the
+        // limiter can still spare.
+        self.intake.admit(signal).map_err(status)?;
         let batch = protobuf_batch(signal, request).map_err(|refusal| {
             self.intake.refused(&refusal);
             status(refusal)
@@ -250,9 +253,10 @@ fn status(refusal: Refusal) -> Status {
         }
         RefusalKind::TooLarge => Code::ResourceExhausted,
         RefusalKind::NoPipeline => Code::Unimplemented,
-        RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {
-            Code::Unavailable
-        }
+        RefusalKind::Overloaded
+        | RefusalKind::MemoryLimited
+        | RefusalKind::ShuttingDown
+        | RefusalKind::ExportFailed => Code::Unavailable,
         RefusalKind::MissingToken | RefusalKind::WrongToken => Code::Unauthenticated,
     };
     Status::new(code, refusal.message)

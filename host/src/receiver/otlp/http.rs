@@ -112,6 +112,9 @@ async fn handle(
 ) -> Response {
     let format = request_format(&headers);
     let response_format = response_format(&headers);
+    if let Err(refusal) = state.intake.admit(signal) {
+        return failure(response_format, refusal);
+    }
     let batch = match decode(signal, state.max_body, format, &headers, body).await {
         Ok(batch) => batch,
         Err(refusal) => {
@@ -219,9 +222,10 @@ fn status(kind: RefusalKind) -> (StatusCode, i32) {
         RefusalKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, 8),
         RefusalKind::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3),
         RefusalKind::NoPipeline => (StatusCode::NOT_FOUND, 12),
-        RefusalKind::Overloaded | RefusalKind::ShuttingDown | RefusalKind::ExportFailed => {
-            (StatusCode::SERVICE_UNAVAILABLE, 14)
-        }
+        RefusalKind::Overloaded
+        | RefusalKind::MemoryLimited
+        | RefusalKind::ShuttingDown
+        | RefusalKind::ExportFailed => (StatusCode::SERVICE_UNAVAILABLE, 14),
         RefusalKind::MissingToken | RefusalKind::WrongToken => (StatusCode::UNAUTHORIZED, 16),
     }
 }

@@ -10,7 +10,7 @@ use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporte
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
-use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
+use crate::exporter::{InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter};
 use crate::otlp::Signal;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
 
@@ -66,6 +66,8 @@ pub enum Exporter {
     OtlpHttp(OtlpHttpExporter),
     /// OTLP messages to Kafka topics.
     Kafka(Box<KafkaExporter>),
+    /// Line protocol to InfluxDB.
+    InfluxDb(Box<InfluxDbExporter>),
 }
 
 /// A plugin in a pipeline's chain.
@@ -312,12 +314,19 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::Kafka(Box::new(kafka))
             }
+            "influxdb" => {
+                let influxdb: InfluxDbExporter = component("exporters", id, value)?;
+                influxdb
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::InfluxDb(Box::new(influxdb))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
-                        "unknown exporter type `{other}` \
-                         (known: file, debug, null, otlp, otlphttp, kafka)"
+                        "unknown exporter type `{other}` (known: file, debug, null, otlp, \
+                         otlphttp, kafka, influxdb, prometheusremotewrite, victoriametrics)"
                     ),
                 ));
             }
@@ -574,7 +583,8 @@ service:
             .starts_with("exporters.otlp/b.timeout:")
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
-            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka)"
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, \
+             influxdb, prometheusremotewrite, victoriametrics)"
         ));
     }
 

@@ -10,6 +10,7 @@ mod debug;
 mod error;
 mod file;
 mod http;
+mod influxdb;
 mod invalid;
 mod kafka;
 mod otlp;
@@ -18,6 +19,7 @@ mod queue;
 mod tls;
 
 pub use error::ExportError;
+pub use influxdb::InfluxDbExporter;
 pub use invalid::InvalidSetting;
 pub use kafka::KafkaExporter;
 pub use otlp::OtlpExporter;
@@ -83,6 +85,8 @@ enum Sink {
     Debug(debug::DebugSink),
     Otlp(otlp::OtlpSink),
     OtlpHttp(otlphttp::OtlpHttpSink),
+    // Boxed: its line buffer and settings make it the largest sink.
+    InfluxDb(Box<influxdb::InfluxDbSink>),
     Kafka(kafka::KafkaSink),
     Null,
 }
@@ -99,6 +103,7 @@ impl Sink {
             }
             Sink::Otlp(sink) => sink.export(batch),
             Sink::OtlpHttp(sink) => sink.export(batch),
+            Sink::InfluxDb(sink) => sink.export(batch),
             Sink::Kafka(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
@@ -134,6 +139,9 @@ fn build_sinks(
                 config::Exporter::OtlpHttp(s) => {
                     Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
                 }
+                config::Exporter::InfluxDb(s) => Sink::InfluxDb(Box::new(
+                    influxdb::InfluxDbSink::new(id, (**s).clone(), runtime.clone())?,
+                )),
                 config::Exporter::Kafka(_) => Sink::Kafka(kafka::KafkaSink::new(
                     kafka.clone().expect("made above for kafka"),
                     runtime.clone(),

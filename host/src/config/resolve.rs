@@ -10,7 +10,9 @@ use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporte
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
-use crate::exporter::{InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter};
+use crate::exporter::{
+    InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter, PrometheusRemoteWriteExporter,
+};
 use crate::otlp::Signal;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
 
@@ -68,6 +70,8 @@ pub enum Exporter {
     Kafka(Box<KafkaExporter>),
     /// Line protocol to InfluxDB.
     InfluxDb(Box<InfluxDbExporter>),
+    /// Prometheus remote write (metrics only).
+    PrometheusRemoteWrite(Box<PrometheusRemoteWriteExporter>),
 }
 
 /// A plugin in a pipeline's chain.
@@ -166,7 +170,8 @@ fn split_base(
     Ok((base, serde_norway::Value::Mapping(own)))
 }
 
-/// An `otlphttp` exporter needs a URL for each signal it is sent: a
+/// Exporters that take only metrics are refused other signals; an
+/// `otlphttp` exporter needs a URL for each signal it is sent: a
 /// logs-only one may give `logs_endpoint` alone, as in the Collector.
 fn check_signal_endpoint(
     id: &str,
@@ -174,6 +179,21 @@ fn check_signal_endpoint(
     pipeline: &str,
     signal: Signal,
 ) -> Result<()> {
+    let metrics_only = match exporter {
+        Exporter::PrometheusRemoteWrite(_) => Some("prometheusremotewrite"),
+        _ => None,
+    };
+    if let Some(kind) = metrics_only
+        && signal != Signal::Metrics
+    {
+        return Err(field(
+            format!("exporters.{id}"),
+            format!(
+                "pipeline `{pipeline}` sends it {signal}, but a {kind} exporter takes metrics \
+                 only: use it in metrics pipelines"
+            ),
+        ));
+    }
     if let Exporter::OtlpHttp(settings) = exporter
         && settings.signal_url(signal).is_none()
     {
@@ -320,6 +340,12 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .validate()
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::InfluxDb(Box::new(influxdb))
+            }
+            "prometheusremotewrite" => {
+                let prw: PrometheusRemoteWriteExporter = component("exporters", id, value)?;
+                prw.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::PrometheusRemoteWrite(Box::new(prw))
             }
             other => {
                 return Err(field(

@@ -6,6 +6,7 @@
 //! fills the pipeline's queue, which makes the receivers answer "retry
 //! later": back-pressure reaches the sender instead of memory growing.
 
+mod attribute_text;
 mod debug;
 mod error;
 mod file;
@@ -15,6 +16,7 @@ mod invalid;
 mod kafka;
 mod otlp;
 mod otlphttp;
+mod prometheusremotewrite;
 mod queue;
 mod tls;
 
@@ -24,6 +26,7 @@ pub use invalid::InvalidSetting;
 pub use kafka::KafkaExporter;
 pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
+pub use prometheusremotewrite::{PrometheusRemoteWriteExporter, RemoteWriteOptions};
 pub use tls::TlsSettings;
 
 use std::sync::Arc;
@@ -87,6 +90,7 @@ enum Sink {
     OtlpHttp(otlphttp::OtlpHttpSink),
     // Boxed: its line buffer and settings make it the largest sink.
     InfluxDb(Box<influxdb::InfluxDbSink>),
+    RemoteWrite(Box<prometheusremotewrite::RemoteWriteSink>),
     Kafka(kafka::KafkaSink),
     Null,
 }
@@ -104,6 +108,7 @@ impl Sink {
             Sink::Otlp(sink) => sink.export(batch),
             Sink::OtlpHttp(sink) => sink.export(batch),
             Sink::InfluxDb(sink) => sink.export(batch),
+            Sink::RemoteWrite(sink) => sink.export(batch),
             Sink::Kafka(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
@@ -141,6 +146,9 @@ fn build_sinks(
                 }
                 config::Exporter::InfluxDb(s) => Sink::InfluxDb(Box::new(
                     influxdb::InfluxDbSink::new(id, (**s).clone(), runtime.clone())?,
+                )),
+                config::Exporter::PrometheusRemoteWrite(s) => Sink::RemoteWrite(Box::new(
+                    prometheusremotewrite::RemoteWriteSink::new(id, s, runtime.clone())?,
                 )),
                 config::Exporter::Kafka(_) => Sink::Kafka(kafka::KafkaSink::new(
                     kafka.clone().expect("made above for kafka"),

@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use super::config::MetricsSchema;
 use super::line::{Line, Lines, Skipped};
-use super::values::as_string;
+use crate::exporter::attribute_text::as_string;
 use crate::otlp::ExportMetricsServiceRequest;
 use crate::otlp::common::{InstrumentationScope, KeyValue};
 use crate::otlp::metrics::{NumberDataPoint, metric::Data, number_data_point};

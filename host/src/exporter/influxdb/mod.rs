@@ -14,7 +14,8 @@ mod line;
 mod metrics;
 mod records;
 mod service;
-mod values;
 
 pub use config::InfluxDbExporter;
+#[cfg(test)]
+pub(crate) use encode::tests;
 pub(crate) use service::InfluxDbSink;

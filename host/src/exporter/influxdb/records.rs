@@ -26,7 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::line::{Line, Lines, Skipped};
 use super::metrics::{Limits, Tag, start};
-use super::values::{add_raw, as_string};
+use crate::exporter::attribute_text::{add_raw, as_string};
 use crate::otlp::common::KeyValue;
 use crate::otlp::trace::{span::SpanKind, status::StatusCode};
 use crate::otlp::{ExportLogsServiceRequest, ExportTraceServiceRequest};

@@ -1,8 +1,8 @@
-//! OTLP attribute values as InfluxDB text, as otel2influx writes them:
-//! a tag value is the value's `AsString` form (strings as they are,
-//! numbers and booleans as text, bytes in base64, arrays and maps as
-//! JSON), and the `attributes` field of logs and spans is a JSON object
-//! of the attributes' plain values.
+//! OTLP attribute values as text, as the Collector's exporters write
+//! them: a tag or label value is the value's `AsString` form (strings as
+//! they are, numbers and booleans as text, bytes in base64, arrays and
+//! maps as JSON); the `attributes` field of InfluxDB logs and spans is a
+//! JSON object of the attributes' plain values (`AsRaw`).
 
 use std::borrow::Cow;
 

@@ -12,6 +12,7 @@ use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
 use crate::exporter::{
     InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter, PrometheusRemoteWriteExporter,
+    VictoriaMetricsExporter,
 };
 use crate::otlp::Signal;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
@@ -72,6 +73,8 @@ pub enum Exporter {
     InfluxDb(Box<InfluxDbExporter>),
     /// Prometheus remote write (metrics only).
     PrometheusRemoteWrite(Box<PrometheusRemoteWriteExporter>),
+    /// VictoriaMetrics over OTLP/HTTP or remote write (metrics only).
+    VictoriaMetrics(Box<VictoriaMetricsExporter>),
 }
 
 /// A plugin in a pipeline's chain.
@@ -181,6 +184,7 @@ fn check_signal_endpoint(
 ) -> Result<()> {
     let metrics_only = match exporter {
         Exporter::PrometheusRemoteWrite(_) => Some("prometheusremotewrite"),
+        Exporter::VictoriaMetrics(_) => Some("victoriametrics"),
         _ => None,
     };
     if let Some(kind) = metrics_only
@@ -347,6 +351,12 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::PrometheusRemoteWrite(Box::new(prw))
             }
+            "victoriametrics" => {
+                let vm: VictoriaMetricsExporter = component("exporters", id, value)?;
+                vm.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::VictoriaMetrics(Box::new(vm))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
@@ -510,6 +520,45 @@ service:
       processors: [wasm/filter]
       exporters: [null]
 ";
+
+    #[test]
+    fn metrics_only_exporters_are_refused_other_signals_naming_the_exporter() {
+        let with = |exporter: &str, settings: &str| {
+            MINIMAL
+                .replace("  null:\n", &format!("  null:\n  {exporter}:\n{settings}"))
+                .replace(
+                    "exporters: [null]",
+                    &format!("exporters: [null, {exporter}]"),
+                )
+        };
+        assert_eq!(
+            error(&with("victoriametrics", "    endpoint: http://vm:8428\n")),
+            "exporters.victoriametrics: pipeline `logs` sends it logs, but a victoriametrics \
+             exporter takes metrics only: use it in metrics pipelines"
+        );
+        assert_eq!(
+            error(&with(
+                "prometheusremotewrite/p",
+                "    endpoint: http://p:9090/api/v1/write\n"
+            )),
+            "exporters.prometheusremotewrite/p: pipeline `logs` sends it logs, but a \
+             prometheusremotewrite exporter takes metrics only: use it in metrics pipelines"
+        );
+        // influxdb takes every signal.
+        let config = resolve_text(&with(
+            "influxdb",
+            "    endpoint: http://i:8086\n    v1_compatibility: {enabled: true, db: d}\n",
+        ))
+        .unwrap();
+        assert!(matches!(
+            config.exporters["influxdb"].kind,
+            Exporter::InfluxDb(_)
+        ));
+        assert_eq!(
+            error(&with("influxdb", "    endpoint: http://i:8086\n")),
+            "exporters.influxdb.bucket: required (or set `v1_compatibility.enabled` and `db` for InfluxDB 1.x)"
+        );
+    }
 
     #[test]
     fn a_bare_protocol_key_means_its_defaults_and_plugins_resolve() {

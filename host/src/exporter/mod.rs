@@ -19,6 +19,7 @@ mod otlphttp;
 mod prometheusremotewrite;
 mod queue;
 mod tls;
+mod victoriametrics;
 
 pub use error::ExportError;
 pub use influxdb::InfluxDbExporter;
@@ -28,6 +29,7 @@ pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
 pub use prometheusremotewrite::{PrometheusRemoteWriteExporter, RemoteWriteOptions};
 pub use tls::TlsSettings;
+pub use victoriametrics::VictoriaMetricsExporter;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -150,6 +152,9 @@ fn build_sinks(
                 config::Exporter::PrometheusRemoteWrite(s) => Sink::RemoteWrite(Box::new(
                     prometheusremotewrite::RemoteWriteSink::new(id, s, runtime.clone())?,
                 )),
+                config::Exporter::VictoriaMetrics(s) => {
+                    victoriametrics::build(id, s, runtime.clone())?
+                }
                 config::Exporter::Kafka(_) => Sink::Kafka(kafka::KafkaSink::new(
                     kafka.clone().expect("made above for kafka"),
                     runtime.clone(),

@@ -15,4 +15,6 @@ mod series;
 mod service;
 
 pub use config::{PrometheusRemoteWriteExporter, RemoteWriteOptions};
+#[cfg(test)]
+pub(crate) use proto::WriteRequest;
 pub(crate) use service::{RemoteWriteSink, RemoteWriteTarget};

@@ -592,7 +592,7 @@ mod tests {
                 ("service_name", "shop"),
             ]
         );
-        let attrs = vec![kv("a.b", "1"), kv("a-b", "2")];
+        let attrs = [kv("a.b", "1"), kv("a-b", "2")];
         let resource = ResourceLabels::new(&[]);
         let labels = make_labels(
             attrs

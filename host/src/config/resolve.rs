@@ -14,7 +14,10 @@ use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
 use crate::auth::{AuthSettings, BearerTokenAuth};
-use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
+use crate::exporter::{
+    InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter, PrometheusRemoteWriteExporter,
+    VictoriaMetricsExporter,
+};
 use crate::otlp::Signal;
 use crate::receiver::tls::ServerTlsSettings;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
@@ -73,6 +76,12 @@ pub enum Exporter {
     OtlpHttp(OtlpHttpExporter),
     /// OTLP messages to Kafka topics.
     Kafka(Box<KafkaExporter>),
+    /// Line protocol to InfluxDB.
+    InfluxDb(Box<InfluxDbExporter>),
+    /// Prometheus remote write (metrics only).
+    PrometheusRemoteWrite(Box<PrometheusRemoteWriteExporter>),
+    /// VictoriaMetrics over OTLP/HTTP or remote write (metrics only).
+    VictoriaMetrics(Box<VictoriaMetricsExporter>),
 }
 
 /// A plugin in a pipeline's chain.
@@ -214,7 +223,8 @@ fn split_base(
     Ok((base, serde_norway::Value::Mapping(own)))
 }
 
-/// An `otlphttp` exporter needs a URL for each signal it is sent: a
+/// Exporters that take only metrics are refused other signals; an
+/// `otlphttp` exporter needs a URL for each signal it is sent: a
 /// logs-only one may give `logs_endpoint` alone, as in the Collector.
 fn check_signal_endpoint(
     id: &str,
@@ -222,6 +232,22 @@ fn check_signal_endpoint(
     pipeline: &str,
     signal: Signal,
 ) -> Result<()> {
+    let metrics_only = match exporter {
+        Exporter::PrometheusRemoteWrite(_) => Some("prometheusremotewrite"),
+        Exporter::VictoriaMetrics(_) => Some("victoriametrics"),
+        _ => None,
+    };
+    if let Some(kind) = metrics_only
+        && signal != Signal::Metrics
+    {
+        return Err(field(
+            format!("exporters.{id}"),
+            format!(
+                "pipeline `{pipeline}` sends it {signal}, but a {kind} exporter takes metrics \
+                 only: use it in metrics pipelines"
+            ),
+        ));
+    }
     if let Exporter::OtlpHttp(settings) = exporter
         && settings.signal_url(signal).is_none()
     {
@@ -414,12 +440,31 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::Kafka(Box::new(kafka))
             }
+            "influxdb" => {
+                let influxdb: InfluxDbExporter = component("exporters", id, value)?;
+                influxdb
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::InfluxDb(Box::new(influxdb))
+            }
+            "prometheusremotewrite" => {
+                let prw: PrometheusRemoteWriteExporter = component("exporters", id, value)?;
+                prw.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::PrometheusRemoteWrite(Box::new(prw))
+            }
+            "victoriametrics" => {
+                let vm: VictoriaMetricsExporter = component("exporters", id, value)?;
+                vm.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::VictoriaMetrics(Box::new(vm))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
-                        "unknown exporter type `{other}` \
-                         (known: file, debug, null, otlp, otlphttp, kafka)"
+                        "unknown exporter type `{other}` (known: file, debug, null, otlp, \
+                         otlphttp, kafka, influxdb, prometheusremotewrite, victoriametrics)"
                     ),
                 ));
             }
@@ -639,6 +684,45 @@ service:
 ";
 
     #[test]
+    fn metrics_only_exporters_are_refused_other_signals_naming_the_exporter() {
+        let with = |exporter: &str, settings: &str| {
+            MINIMAL
+                .replace("  null:\n", &format!("  null:\n  {exporter}:\n{settings}"))
+                .replace(
+                    "exporters: [null]",
+                    &format!("exporters: [null, {exporter}]"),
+                )
+        };
+        assert_eq!(
+            error(&with("victoriametrics", "    endpoint: http://vm:8428\n")),
+            "exporters.victoriametrics: pipeline `logs` sends it logs, but a victoriametrics \
+             exporter takes metrics only: use it in metrics pipelines"
+        );
+        assert_eq!(
+            error(&with(
+                "prometheusremotewrite/p",
+                "    endpoint: http://p:9090/api/v1/write\n"
+            )),
+            "exporters.prometheusremotewrite/p: pipeline `logs` sends it logs, but a \
+             prometheusremotewrite exporter takes metrics only: use it in metrics pipelines"
+        );
+        // influxdb takes every signal.
+        let config = resolve_text(&with(
+            "influxdb",
+            "    endpoint: http://i:8086\n    v1_compatibility: {enabled: true, db: d}\n",
+        ))
+        .unwrap();
+        assert!(matches!(
+            config.exporters["influxdb"].kind,
+            Exporter::InfluxDb(_)
+        ));
+        assert_eq!(
+            error(&with("influxdb", "    endpoint: http://i:8086\n")),
+            "exporters.influxdb.bucket: required (or set `v1_compatibility.enabled` and `db` for InfluxDB 1.x)"
+        );
+    }
+
+    #[test]
     fn a_bare_protocol_key_means_its_defaults_and_plugins_resolve() {
         let config = resolve_text(MINIMAL).unwrap();
         let Receiver::Otlp(otlp) = &config.receivers["otlp"] else {
@@ -736,7 +820,8 @@ service:
             .starts_with("exporters.otlp/b.timeout:")
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
-            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka)"
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, \
+             influxdb, prometheusremotewrite, victoriametrics)"
         ));
     }
 

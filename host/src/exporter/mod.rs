@@ -6,23 +6,30 @@
 //! fills the pipeline's queue, which makes the receivers answer "retry
 //! later": back-pressure reaches the sender instead of memory growing.
 
+mod attribute_text;
 mod debug;
 mod error;
 mod file;
 mod http;
+mod influxdb;
 mod invalid;
 mod kafka;
 mod otlp;
 mod otlphttp;
+mod prometheusremotewrite;
 mod queue;
 pub(crate) mod tls;
+mod victoriametrics;
 
 pub use error::ExportError;
+pub use influxdb::InfluxDbExporter;
 pub use invalid::InvalidSetting;
 pub use kafka::KafkaExporter;
 pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
+pub use prometheusremotewrite::{PrometheusRemoteWriteExporter, RemoteWriteOptions};
 pub use tls::TlsSettings;
+pub use victoriametrics::VictoriaMetricsExporter;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -83,6 +90,9 @@ enum Sink {
     Debug(debug::DebugSink),
     Otlp(otlp::OtlpSink),
     OtlpHttp(otlphttp::OtlpHttpSink),
+    // Boxed: its line buffer and settings make it the largest sink.
+    InfluxDb(Box<influxdb::InfluxDbSink>),
+    RemoteWrite(Box<prometheusremotewrite::RemoteWriteSink>),
     Kafka(kafka::KafkaSink),
     Null,
 }
@@ -99,6 +109,8 @@ impl Sink {
             }
             Sink::Otlp(sink) => sink.export(batch),
             Sink::OtlpHttp(sink) => sink.export(batch),
+            Sink::InfluxDb(sink) => sink.export(batch),
+            Sink::RemoteWrite(sink) => sink.export(batch),
             Sink::Kafka(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
@@ -133,6 +145,15 @@ fn build_sinks(
                 }
                 config::Exporter::OtlpHttp(s) => {
                     Sink::OtlpHttp(otlphttp::OtlpHttpSink::new(id, s.clone(), runtime.clone())?)
+                }
+                config::Exporter::InfluxDb(s) => Sink::InfluxDb(Box::new(
+                    influxdb::InfluxDbSink::new(id, (**s).clone(), runtime.clone())?,
+                )),
+                config::Exporter::PrometheusRemoteWrite(s) => Sink::RemoteWrite(Box::new(
+                    prometheusremotewrite::RemoteWriteSink::new(id, s, runtime.clone())?,
+                )),
+                config::Exporter::VictoriaMetrics(s) => {
+                    victoriametrics::build(id, s, runtime.clone())?
                 }
                 config::Exporter::Kafka(_) => Sink::Kafka(kafka::KafkaSink::new(
                     kafka.clone().expect("made above for kafka"),

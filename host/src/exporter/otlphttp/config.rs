@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::AuthSettings;
 use crate::exporter::InvalidSetting;
+use crate::exporter::http::settings::check_url;
 use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
 
@@ -201,20 +202,6 @@ impl OtlpHttpExporter {
         }
         Ok(())
     }
-}
-
-/// Checks an endpoint URL; says whether it is `https`.
-fn check_url(text: &str) -> Result<bool, String> {
-    let url = reqwest::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    let https = match url.scheme() {
-        "http" => false,
-        "https" => true,
-        other => return Err(format!("`{text}`: scheme `{other}` is not http or https")),
-    };
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{text}` names no host"));
-    }
-    Ok(https)
 }
 
 #[cfg(test)]

@@ -235,6 +235,7 @@ pub(super) mod tests {
 
     use axum::body::Bytes;
     use axum::http::HeaderMap as AxumHeaders;
+    use axum::http::{StatusCode, header};
     use axum::response::{IntoResponse, Response};
     use reqwest::StatusCode;
     use reqwest::header;

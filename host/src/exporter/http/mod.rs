@@ -12,5 +12,5 @@
 mod answer;
 mod client;
 
-pub(crate) use answer::{Answer, parse_retry_after};
+pub(crate) use answer::Answer;
 pub(crate) use client::{HttpClient, Post};

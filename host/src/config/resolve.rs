@@ -10,7 +10,7 @@ use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporte
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
-use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
+use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter, VictoriaLogsExporter};
 use crate::otlp::Signal;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
 
@@ -66,6 +66,18 @@ pub enum Exporter {
     OtlpHttp(OtlpHttpExporter),
     /// OTLP messages to Kafka topics.
     Kafka(Box<KafkaExporter>),
+    /// Log records to VictoriaLogs.
+    VictoriaLogs(Box<VictoriaLogsExporter>),
+}
+
+impl Exporter {
+    /// The signals an exporter of this type takes, if not all of them.
+    fn only_signals(&self) -> Option<&'static [Signal]> {
+        match self {
+            Exporter::VictoriaLogs(_) => Some(&[Signal::Logs]),
+            _ => None,
+        }
+    }
 }
 
 /// A plugin in a pipeline's chain.
@@ -164,14 +176,29 @@ fn split_base(
     Ok((base, serde_norway::Value::Mapping(own)))
 }
 
-/// An `otlphttp` exporter needs a URL for each signal it is sent: a
-/// logs-only one may give `logs_endpoint` alone, as in the Collector.
+/// An exporter for some signals only (a store of logs, of metrics or of
+/// traces) is refused in a pipeline of another signal. An `otlphttp`
+/// exporter needs a URL for each signal it is sent: a logs-only one may
+/// give `logs_endpoint` alone, as in the Collector.
 fn check_signal_endpoint(
     id: &str,
     exporter: &Exporter,
     pipeline: &str,
     signal: Signal,
 ) -> Result<()> {
+    if let Some(signals) = exporter.only_signals()
+        && !signals.contains(&signal)
+    {
+        let takes: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
+        return Err(field(
+            format!("exporters.{id}"),
+            format!(
+                "pipeline `{pipeline}` sends it {signal}, but a `{}` exporter takes {} only",
+                component_type(id),
+                takes.join(" and ")
+            ),
+        ));
+    }
     if let Exporter::OtlpHttp(settings) = exporter
         && settings.signal_url(signal).is_none()
     {
@@ -312,12 +339,19 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::Kafka(Box::new(kafka))
             }
+            "victorialogs" => {
+                let victorialogs: VictoriaLogsExporter = component("exporters", id, value)?;
+                victorialogs
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::VictoriaLogs(Box::new(victorialogs))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
                         "unknown exporter type `{other}` \
-                         (known: file, debug, null, otlp, otlphttp, kafka)"
+                         (known: file, debug, null, otlp, otlphttp, kafka, victorialogs)"
                     ),
                 ));
             }
@@ -574,7 +608,7 @@ service:
             .starts_with("exporters.otlp/b.timeout:")
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
-            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka)"
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, victorialogs)"
         ));
     }
 
@@ -708,6 +742,54 @@ service:
                 "    endpoint: https://c:4318\n    tls: {ca_file: /nonexistent/ca.pem}"
             ))
             .starts_with("exporters.otlphttp/b.tls.ca_file: cannot read `/nonexistent/ca.pem`: "),
+        );
+    }
+
+    #[test]
+    fn victorialogs_takes_logs_only_and_its_errors_name_the_field() {
+        let with = |settings: &str| {
+            MINIMAL
+                .replace("  null:", &format!("  victorialogs/vl:\n{settings}"))
+                .replace("exporters: [null]", "exporters: [victorialogs/vl]")
+        };
+        let config = resolve_text(&with(
+            "    endpoint: http://vl:9428\n    mode: jsonline\n    account_id: 5",
+        ))
+        .unwrap();
+        let Exporter::VictoriaLogs(settings) = &config.exporters["victorialogs/vl"].kind else {
+            panic!("{:?}", config.exporters["victorialogs/vl"]);
+        };
+        assert_eq!(settings.account_id, Some(5));
+        assert_eq!(
+            settings.url().as_deref(),
+            Some("http://vl:9428/insert/jsonline")
+        );
+
+        assert_eq!(
+            error(&with("    mode: otlp")),
+            "exporters.victorialogs/vl.endpoint: set the VictoriaLogs URL, \
+             e.g. `http://victorialogs:9428`"
+        );
+        let traces = with("    endpoint: http://vl:9428").replace("    logs:", "    traces:");
+        assert_eq!(
+            error(&traces),
+            "exporters.victorialogs/vl: pipeline `traces` sends it traces, \
+             but a `victorialogs` exporter takes logs only"
+        );
+        let dead_letter = MINIMAL
+            .replace(
+                "  null:",
+                "  null:\n  victorialogs:\n    endpoint: http://vl:9428",
+            )
+            .replace(
+                "      exporters: [null]",
+                "      exporters: [null]\n    metrics:\n      receivers: [otlp]\n      \
+                 exporters: [null]\n      dead_letter: [victorialogs]",
+            );
+        assert_eq!(
+            error(&dead_letter),
+            "exporters.victorialogs: pipeline `metrics` sends it metrics, \
+             but a `victorialogs` exporter takes logs only"
         );
     }
 }

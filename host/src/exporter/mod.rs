@@ -16,6 +16,7 @@ mod otlp;
 mod otlphttp;
 mod queue;
 mod tls;
+mod victorialogs;
 
 pub use error::ExportError;
 pub use invalid::InvalidSetting;
@@ -23,6 +24,7 @@ pub use kafka::KafkaExporter;
 pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
 pub use tls::TlsSettings;
+pub use victorialogs::VictoriaLogsExporter;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -84,6 +86,7 @@ enum Sink {
     Otlp(otlp::OtlpSink),
     OtlpHttp(otlphttp::OtlpHttpSink),
     Kafka(kafka::KafkaSink),
+    VictoriaLogs(victorialogs::VictoriaLogsSink),
     Null,
 }
 
@@ -100,6 +103,7 @@ impl Sink {
             Sink::Otlp(sink) => sink.export(batch),
             Sink::OtlpHttp(sink) => sink.export(batch),
             Sink::Kafka(sink) => sink.export(batch),
+            Sink::VictoriaLogs(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
     }
@@ -138,6 +142,9 @@ fn build_sinks(
                     kafka.clone().expect("made above for kafka"),
                     runtime.clone(),
                 )),
+                config::Exporter::VictoriaLogs(s) => Sink::VictoriaLogs(
+                    victorialogs::VictoriaLogsSink::new(id, (**s).clone(), runtime.clone())?,
+                ),
                 config::Exporter::Null(_) => Sink::Null,
             })
         })

@@ -197,8 +197,9 @@ impl OtlpHttpExporter {
     }
 }
 
-/// Checks an endpoint URL; says whether it is `https`.
-fn check_url(text: &str) -> Result<bool, String> {
+/// Checks an endpoint URL; says whether it is `https`. Shared with the
+/// store exporters, whose endpoints follow the same rules.
+pub(crate) fn check_url(text: &str) -> Result<bool, String> {
     let url = reqwest::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
     let https = match url.scheme() {
         "http" => false,

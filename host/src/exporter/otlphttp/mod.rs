@@ -11,10 +11,11 @@
 //! `Retry-After`) or a permanent one, as the OTLP specification sorts them.
 
 mod config;
-mod request;
+pub(crate) mod request;
 mod service;
 #[cfg(test)]
 mod tls_tests;
 
 pub use config::OtlpHttpExporter;
+pub(crate) use config::{Compression, Encoding, check_url};
 pub(crate) use service::OtlpHttpSink;

@@ -68,6 +68,10 @@ pub enum Exporter {
     Kafka(Box<KafkaExporter>),
     /// Log records to VictoriaLogs.
     VictoriaLogs(Box<VictoriaLogsExporter>),
+    /// Spans to Jaeger: exactly the `otlp` exporter (OTLP/gRPC, to
+    /// Jaeger's port 4317) under a name that says where they go, and
+    /// refused for logs and metrics, which Jaeger does not store.
+    Jaeger(OtlpExporter),
 }
 
 impl Exporter {
@@ -75,6 +79,7 @@ impl Exporter {
     fn only_signals(&self) -> Option<&'static [Signal]> {
         match self {
             Exporter::VictoriaLogs(_) => Some(&[Signal::Logs]),
+            Exporter::Jaeger(_) => Some(&[Signal::Traces]),
             _ => None,
         }
     }
@@ -325,6 +330,13 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::Otlp(otlp)
             }
+            "jaeger" => {
+                let jaeger: OtlpExporter = component("exporters", id, value)?;
+                jaeger
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::Jaeger(jaeger)
+            }
             "otlphttp" => {
                 let otlphttp: OtlpHttpExporter = component("exporters", id, value)?;
                 otlphttp
@@ -351,7 +363,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     format!("exporters.{id}"),
                     format!(
                         "unknown exporter type `{other}` \
-                         (known: file, debug, null, otlp, otlphttp, kafka, victorialogs)"
+                         (known: file, debug, null, otlp, otlphttp, kafka, victorialogs, jaeger)"
                     ),
                 ));
             }
@@ -608,7 +620,7 @@ service:
             .starts_with("exporters.otlp/b.timeout:")
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
-            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, victorialogs)"
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, victorialogs, jaeger)"
         ));
     }
 
@@ -790,6 +802,48 @@ service:
             error(&dead_letter),
             "exporters.victorialogs: pipeline `metrics` sends it metrics, \
              but a `victorialogs` exporter takes logs only"
+        );
+    }
+
+    #[test]
+    fn jaeger_is_the_otlp_exporter_for_traces_only() {
+        let with = |settings: &str, pipeline: &str| {
+            MINIMAL
+                .replace("  null:", &format!("  jaeger:\n{settings}"))
+                .replace("exporters: [null]", "exporters: [jaeger]")
+                .replace("    logs:", &format!("    {pipeline}:"))
+                .replace("      processors: [wasm/filter]\n", "")
+        };
+        let config = resolve_text(&with(
+            "    endpoint: jaeger-collector:4317\n    tls: {insecure: true}\n    compression: none",
+            "traces",
+        ))
+        .unwrap();
+        let Exporter::Jaeger(settings) = &config.exporters["jaeger"].kind else {
+            panic!("{:?}", config.exporters["jaeger"]);
+        };
+        let otlp: OtlpExporter = serde_norway::from_str(
+            "endpoint: jaeger-collector:4317\ntls: {insecure: true}\ncompression: none",
+        )
+        .unwrap();
+        assert_eq!(settings, &otlp, "the otlp exporter's keys and meaning");
+
+        assert_eq!(
+            error(&with("    endpoint: jaeger:4317", "logs")),
+            "exporters.jaeger: pipeline `logs` sends it logs, \
+             but a `jaeger` exporter takes traces only"
+        );
+        assert_eq!(
+            error(&with(
+                "    endpoint: jaeger:4317\n    tls: {insecure: true}",
+                "metrics/app"
+            )),
+            "exporters.jaeger: pipeline `metrics/app` sends it metrics, \
+             but a `jaeger` exporter takes traces only"
+        );
+        assert!(
+            error(&with("    tls: {insecure: true}", "traces"))
+                .starts_with("exporters.jaeger.endpoint:"),
         );
     }
 }

@@ -132,7 +132,7 @@ fn build_sinks(
             Ok(match kind {
                 config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
                 config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
-                config::Exporter::Otlp(s) => {
+                config::Exporter::Otlp(s) | config::Exporter::Jaeger(s) => {
                     Sink::Otlp(otlp::OtlpSink::new(id, s.clone(), runtime.clone())?)
                 }
                 config::Exporter::OtlpHttp(s) => {

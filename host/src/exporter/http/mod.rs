@@ -11,6 +11,7 @@
 
 mod answer;
 mod client;
+pub(crate) mod settings;
 
 pub(crate) use answer::Answer;
 pub(crate) use client::{HttpClient, Post};

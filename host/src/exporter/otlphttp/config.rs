@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::exporter::InvalidSetting;
+use crate::exporter::http::settings::check_url;
 use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
 
@@ -195,21 +196,6 @@ impl OtlpHttpExporter {
         }
         Ok(())
     }
-}
-
-/// Checks an endpoint URL; says whether it is `https`. Shared with the
-/// store exporters, whose endpoints follow the same rules.
-pub(crate) fn check_url(text: &str) -> Result<bool, String> {
-    let url = reqwest::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    let https = match url.scheme() {
-        "http" => false,
-        "https" => true,
-        other => return Err(format!("`{text}`: scheme `{other}` is not http or https")),
-    };
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{text}` names no host"));
-    }
-    Ok(https)
 }
 
 #[cfg(test)]

@@ -17,5 +17,5 @@ mod service;
 mod tls_tests;
 
 pub use config::OtlpHttpExporter;
-pub(crate) use config::{Compression, Encoding, check_url};
+pub(crate) use config::{Compression, Encoding};
 pub(crate) use service::OtlpHttpSink;

@@ -225,14 +225,12 @@ struct ExportPartialSuccess {
 pub(super) mod tests {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
-
     use std::time::Duration;
 
     use axum::body::Bytes;
     use axum::http::HeaderMap as AxumHeaders;
+    use axum::http::{StatusCode, header};
     use axum::response::{IntoResponse, Response};
-    use reqwest::StatusCode;
-    use reqwest::header;
 
     use super::*;
     use crate::exporter::otlphttp::request::tests::{logs, read_back};

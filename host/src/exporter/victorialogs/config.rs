@@ -7,7 +7,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::exporter::InvalidSetting;
-use crate::exporter::otlphttp::{Compression, check_url};
+use crate::exporter::http::settings::{check_endpoint, check_headers};
+use crate::exporter::otlphttp::Compression;
 use crate::exporter::tls::TlsSettings;
 
 /// Exporter `victorialogs` (logs only): writes log records to
@@ -176,27 +177,11 @@ impl VictoriaLogsExporter {
                 "set the VictoriaLogs URL, e.g. `http://victorialogs:9428`".into(),
             ));
         };
-        let https = check_url(endpoint).map_err(|m| invalid("endpoint", m))?;
+        check_endpoint("endpoint", endpoint, &self.tls)?;
         if endpoint.contains('?') {
             return Err(invalid(
                 "endpoint",
                 format!("`{endpoint}`: give the base URL without a query"),
-            ));
-        }
-        if https && self.tls.insecure {
-            return Err(invalid(
-                "tls.insecure",
-                format!("`true` asks for plaintext, but `{endpoint}` asks for TLS; remove one"),
-            ));
-        }
-        if https {
-            self.tls
-                .client_config()
-                .map_err(|e| invalid(&e.field, e.message))?;
-        } else if let Some(key) = self.tls.tls_keys_set().first() {
-            return Err(invalid(
-                &format!("tls.{key}"),
-                "has no effect: the endpoint is not `https://`".into(),
             ));
         }
         for (key, names) in [
@@ -222,25 +207,12 @@ impl VictoriaLogsExporter {
                 "only for `mode: otlp`; in `jsonline` mode weir writes the body to `_msg`".into(),
             ));
         }
-        for (name, value) in &self.headers {
-            let field = format!("headers.{name}");
-            let header = http::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| invalid(&field, "not a valid HTTP header name".into()))?;
-            if RESERVED_HEADERS.contains(&header.as_str()) {
-                return Err(invalid(
-                    &field,
-                    "set by the exporter from its own keys (`compression`, `account_id`, \
-                     `project_id`, `stream_fields`, `msg_field`)"
-                        .into(),
-                ));
-            }
-            http::HeaderValue::from_str(value).map_err(|_| {
-                invalid(
-                    &field,
-                    "not a valid HTTP header value (visible ASCII, spaces and tabs only)".into(),
-                )
-            })?;
-        }
+        check_headers(
+            &self.headers,
+            &RESERVED_HEADERS,
+            "set by the exporter from its own keys (`compression`, `account_id`, \
+             `project_id`, `stream_fields`, `msg_field`)",
+        )?;
         Ok(())
     }
 }
@@ -336,11 +308,12 @@ timeout: 2s",
         );
         assert_eq!(
             err("endpoint: http://vl\ntls: {insecure_skip_verify: true}"),
-            "tls.insecure_skip_verify: has no effect: the endpoint is not `https://`"
+            "tls.insecure_skip_verify: has no effect: `http://vl` is not `https://`"
         );
         assert_eq!(
             err("endpoint: https://vl\ntls: {insecure: true}"),
-            "tls.insecure: `true` asks for plaintext, but `https://vl` asks for TLS; remove one"
+            "tls.insecure: `true` asks for plaintext, but `https://vl` asks for TLS; \
+             remove one of them"
         );
         assert_eq!(
             parse("endpoint: http://vl\nstream_fields: []")

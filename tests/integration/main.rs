@@ -30,6 +30,10 @@ mod kafka;
 mod kafka_faults;
 // Shared helpers of the Kafka tests.
 mod kafka_support;
+// The store exporters: jaeger → weir, victorialogs through outages, 500s and 400s (issue 16).
+mod store_exporters;
+// A local store endpoint that can be down, fail, refuse or accept, and counts what it took.
+mod store_support;
 // Shared helpers for the modules above.
 mod support;
 // The OTLP receivers behind TLS, mutual TLS and a bearer token (issue 20).

@@ -101,7 +101,7 @@ service:
 }
 
 /// Posts an OTLP/HTTP protobuf request; whether weir acknowledged it.
-fn post(client: &Client, to: &Daemon, signal: Signal, body: Vec<u8>) -> bool {
+pub(crate) fn post(client: &Client, to: &Daemon, signal: Signal, body: Vec<u8>) -> bool {
     client
         .post(format!("{}/v1/{signal}", to.http))
         .header("Content-Type", "application/x-protobuf")
@@ -112,7 +112,7 @@ fn post(client: &Client, to: &Daemon, signal: Signal, body: Vec<u8>) -> bool {
 }
 
 /// What `destination` wrote for `signal`, read back as batches.
-fn written(destination: &Daemon, signal: Signal) -> Vec<Batch> {
+pub(crate) fn written(destination: &Daemon, signal: Signal) -> Vec<Batch> {
     destination
         .requests(signal)
         .iter()
@@ -144,7 +144,7 @@ fn logs_in(batches: &[Batch]) -> Vec<(Resource, InstrumentationScope, LogRecord)
 }
 
 /// Every span with its resource and scope, ordered by span id.
-fn spans_in(batches: &[Batch]) -> Vec<(Resource, InstrumentationScope, Span)> {
+pub(crate) fn spans_in(batches: &[Batch]) -> Vec<(Resource, InstrumentationScope, Span)> {
     let mut all = Vec::new();
     for batch in batches {
         let Payload::Traces(request) = batch.payload() else {
@@ -166,7 +166,12 @@ fn spans_in(batches: &[Batch]) -> Vec<(Resource, InstrumentationScope, Span)> {
 
 /// Waits (bounded) until `destination` has written `n` records of
 /// `signal`; returns what it wrote.
-fn wait_for(destination: &Daemon, edge: &Daemon, signal: Signal, n: usize) -> Vec<Batch> {
+pub(crate) fn wait_for(
+    destination: &Daemon,
+    edge: &Daemon,
+    signal: Signal,
+    n: usize,
+) -> Vec<Batch> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let batches = written(destination, signal);

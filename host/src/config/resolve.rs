@@ -16,7 +16,7 @@ use super::{Error, RawConfig, Result, component};
 use crate::auth::{AuthSettings, BearerTokenAuth};
 use crate::exporter::{
     InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter, PrometheusRemoteWriteExporter,
-    VictoriaMetricsExporter,
+    VictoriaLogsExporter, VictoriaMetricsExporter,
 };
 use crate::otlp::Signal;
 use crate::receiver::tls::ServerTlsSettings;
@@ -82,6 +82,26 @@ pub enum Exporter {
     PrometheusRemoteWrite(Box<PrometheusRemoteWriteExporter>),
     /// VictoriaMetrics over OTLP/HTTP or remote write (metrics only).
     VictoriaMetrics(Box<VictoriaMetricsExporter>),
+    /// Log records to VictoriaLogs.
+    VictoriaLogs(Box<VictoriaLogsExporter>),
+    /// Spans to Jaeger: exactly the `otlp` exporter (OTLP/gRPC, to
+    /// Jaeger's port 4317) under a name that says where they go, and
+    /// refused for logs and metrics, which Jaeger does not store.
+    Jaeger(OtlpExporter),
+}
+
+impl Exporter {
+    /// The signals an exporter of this type takes, if not all of them.
+    fn only_signals(&self) -> Option<&'static [Signal]> {
+        match self {
+            Exporter::VictoriaLogs(_) => Some(&[Signal::Logs]),
+            Exporter::Jaeger(_) => Some(&[Signal::Traces]),
+            Exporter::PrometheusRemoteWrite(_) | Exporter::VictoriaMetrics(_) => {
+                Some(&[Signal::Metrics])
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A plugin in a pipeline's chain.
@@ -223,28 +243,26 @@ fn split_base(
     Ok((base, serde_norway::Value::Mapping(own)))
 }
 
-/// Exporters that take only metrics are refused other signals; an
-/// `otlphttp` exporter needs a URL for each signal it is sent: a
-/// logs-only one may give `logs_endpoint` alone, as in the Collector.
+/// An exporter for some signals only (a store of logs, of metrics or of
+/// traces) is refused in a pipeline of another signal. An `otlphttp`
+/// exporter needs a URL for each signal it is sent: a logs-only one may
+/// give `logs_endpoint` alone, as in the Collector.
 fn check_signal_endpoint(
     id: &str,
     exporter: &Exporter,
     pipeline: &str,
     signal: Signal,
 ) -> Result<()> {
-    let metrics_only = match exporter {
-        Exporter::PrometheusRemoteWrite(_) => Some("prometheusremotewrite"),
-        Exporter::VictoriaMetrics(_) => Some("victoriametrics"),
-        _ => None,
-    };
-    if let Some(kind) = metrics_only
-        && signal != Signal::Metrics
+    if let Some(signals) = exporter.only_signals()
+        && !signals.contains(&signal)
     {
+        let takes: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
         return Err(field(
             format!("exporters.{id}"),
             format!(
-                "pipeline `{pipeline}` sends it {signal}, but a {kind} exporter takes metrics \
-                 only: use it in metrics pipelines"
+                "pipeline `{pipeline}` sends it {signal}, but a `{}` exporter takes {} only",
+                component_type(id),
+                takes.join(" and ")
             ),
         ));
     }
@@ -425,6 +443,14 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                 resolve_auth(&mut otlp.auth, &format!("exporters.{id}"), &extensions)?;
                 Exporter::Otlp(otlp)
             }
+            "jaeger" => {
+                let mut jaeger: OtlpExporter = component("exporters", id, value)?;
+                jaeger
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                resolve_auth(&mut jaeger.auth, &format!("exporters.{id}"), &extensions)?;
+                Exporter::Jaeger(jaeger)
+            }
             "otlphttp" => {
                 let mut otlphttp: OtlpHttpExporter = component("exporters", id, value)?;
                 otlphttp
@@ -459,12 +485,20 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::VictoriaMetrics(Box::new(vm))
             }
+            "victorialogs" => {
+                let victorialogs: VictoriaLogsExporter = component("exporters", id, value)?;
+                victorialogs
+                    .validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                Exporter::VictoriaLogs(Box::new(victorialogs))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
                         "unknown exporter type `{other}` (known: file, debug, null, otlp, \
-                         otlphttp, kafka, influxdb, prometheusremotewrite, victoriametrics)"
+                         otlphttp, kafka, influxdb, prometheusremotewrite, victoriametrics, \
+                         victorialogs, jaeger)"
                     ),
                 ));
             }
@@ -821,7 +855,7 @@ service:
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
             "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, \
-             influxdb, prometheusremotewrite, victoriametrics)"
+             influxdb, prometheusremotewrite, victoriametrics, victorialogs, jaeger)"
         ));
     }
 
@@ -955,6 +989,96 @@ service:
                 "    endpoint: https://c:4318\n    tls: {ca_file: /nonexistent/ca.pem}"
             ))
             .starts_with("exporters.otlphttp/b.tls.ca_file: cannot read `/nonexistent/ca.pem`: "),
+        );
+    }
+
+    #[test]
+    fn victorialogs_takes_logs_only_and_its_errors_name_the_field() {
+        let with = |settings: &str| {
+            MINIMAL
+                .replace("  null:", &format!("  victorialogs/vl:\n{settings}"))
+                .replace("exporters: [null]", "exporters: [victorialogs/vl]")
+        };
+        let config = resolve_text(&with(
+            "    endpoint: http://vl:9428\n    mode: jsonline\n    account_id: 5",
+        ))
+        .unwrap();
+        let Exporter::VictoriaLogs(settings) = &config.exporters["victorialogs/vl"].kind else {
+            panic!("{:?}", config.exporters["victorialogs/vl"]);
+        };
+        assert_eq!(settings.account_id, Some(5));
+        assert_eq!(
+            settings.url().as_deref(),
+            Some("http://vl:9428/insert/jsonline")
+        );
+
+        assert_eq!(
+            error(&with("    mode: otlp")),
+            "exporters.victorialogs/vl.endpoint: set the VictoriaLogs URL, \
+             e.g. `http://victorialogs:9428`"
+        );
+        let traces = with("    endpoint: http://vl:9428").replace("    logs:", "    traces:");
+        assert_eq!(
+            error(&traces),
+            "exporters.victorialogs/vl: pipeline `traces` sends it traces, \
+             but a `victorialogs` exporter takes logs only"
+        );
+        let dead_letter = MINIMAL
+            .replace(
+                "  null:",
+                "  null:\n  victorialogs:\n    endpoint: http://vl:9428",
+            )
+            .replace(
+                "      exporters: [null]",
+                "      exporters: [null]\n    metrics:\n      receivers: [otlp]\n      \
+                 exporters: [null]\n      dead_letter: [victorialogs]",
+            );
+        assert_eq!(
+            error(&dead_letter),
+            "exporters.victorialogs: pipeline `metrics` sends it metrics, \
+             but a `victorialogs` exporter takes logs only"
+        );
+    }
+
+    #[test]
+    fn jaeger_is_the_otlp_exporter_for_traces_only() {
+        let with = |settings: &str, pipeline: &str| {
+            MINIMAL
+                .replace("  null:", &format!("  jaeger:\n{settings}"))
+                .replace("exporters: [null]", "exporters: [jaeger]")
+                .replace("    logs:", &format!("    {pipeline}:"))
+                .replace("      processors: [wasm/filter]\n", "")
+        };
+        let config = resolve_text(&with(
+            "    endpoint: jaeger-collector:4317\n    tls: {insecure: true}\n    compression: none",
+            "traces",
+        ))
+        .unwrap();
+        let Exporter::Jaeger(settings) = &config.exporters["jaeger"].kind else {
+            panic!("{:?}", config.exporters["jaeger"]);
+        };
+        let otlp: OtlpExporter = serde_norway::from_str(
+            "endpoint: jaeger-collector:4317\ntls: {insecure: true}\ncompression: none",
+        )
+        .unwrap();
+        assert_eq!(settings, &otlp, "the otlp exporter's keys and meaning");
+
+        assert_eq!(
+            error(&with("    endpoint: jaeger:4317", "logs")),
+            "exporters.jaeger: pipeline `logs` sends it logs, \
+             but a `jaeger` exporter takes traces only"
+        );
+        assert_eq!(
+            error(&with(
+                "    endpoint: jaeger:4317\n    tls: {insecure: true}",
+                "metrics/app"
+            )),
+            "exporters.jaeger: pipeline `metrics/app` sends it metrics, \
+             but a `jaeger` exporter takes traces only"
+        );
+        assert!(
+            error(&with("    tls: {insecure: true}", "traces"))
+                .starts_with("exporters.jaeger.endpoint:"),
         );
     }
 }

@@ -19,6 +19,7 @@ mod otlphttp;
 mod prometheusremotewrite;
 mod queue;
 pub(crate) mod tls;
+mod victorialogs;
 mod victoriametrics;
 
 pub use error::ExportError;
@@ -29,6 +30,7 @@ pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
 pub use prometheusremotewrite::{PrometheusRemoteWriteExporter, RemoteWriteOptions};
 pub use tls::TlsSettings;
+pub use victorialogs::VictoriaLogsExporter;
 pub use victoriametrics::VictoriaMetricsExporter;
 
 use std::sync::Arc;
@@ -94,6 +96,7 @@ enum Sink {
     InfluxDb(Box<influxdb::InfluxDbSink>),
     RemoteWrite(Box<prometheusremotewrite::RemoteWriteSink>),
     Kafka(kafka::KafkaSink),
+    VictoriaLogs(victorialogs::VictoriaLogsSink),
     Null,
 }
 
@@ -112,6 +115,7 @@ impl Sink {
             Sink::InfluxDb(sink) => sink.export(batch),
             Sink::RemoteWrite(sink) => sink.export(batch),
             Sink::Kafka(sink) => sink.export(batch),
+            Sink::VictoriaLogs(sink) => sink.export(batch),
             Sink::Null => Ok(()),
         }
     }
@@ -140,7 +144,7 @@ fn build_sinks(
             Ok(match kind {
                 config::Exporter::File(s) => Sink::File(file::FileSink::new(s.clone())?),
                 config::Exporter::Debug(s) => Sink::Debug(debug::DebugSink::new(id, s.verbosity)),
-                config::Exporter::Otlp(s) => {
+                config::Exporter::Otlp(s) | config::Exporter::Jaeger(s) => {
                     Sink::Otlp(otlp::OtlpSink::new(id, s.clone(), runtime.clone())?)
                 }
                 config::Exporter::OtlpHttp(s) => {
@@ -159,6 +163,9 @@ fn build_sinks(
                     kafka.clone().expect("made above for kafka"),
                     runtime.clone(),
                 )),
+                config::Exporter::VictoriaLogs(s) => Sink::VictoriaLogs(
+                    victorialogs::VictoriaLogsSink::new(id, (**s).clone(), runtime.clone())?,
+                ),
                 config::Exporter::Null(_) => Sink::Null,
             })
         })

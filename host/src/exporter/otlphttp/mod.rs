@@ -11,7 +11,7 @@
 //! `Retry-After`) or a permanent one, as the OTLP specification sorts them.
 
 mod config;
-mod request;
+pub(crate) mod request;
 mod service;
 #[cfg(test)]
 mod tls_tests;

@@ -49,7 +49,7 @@ pub(crate) fn build(
 }
 
 /// Compresses `bytes`; returns them with the `Content-Encoding` to send.
-fn compress(
+pub(crate) fn compress(
     bytes: bytes::Bytes,
     compression: Compression,
 ) -> std::io::Result<(bytes::Bytes, Option<&'static str>)> {

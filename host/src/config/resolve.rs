@@ -10,7 +10,7 @@ use super::components::{BatchProcessor, DebugExporter, FileExporter, NullExporte
 use super::exporter_base::{ExporterBase, FileStorage};
 use super::service::Telemetry;
 use super::{Error, RawConfig, Result, component};
-use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter};
+use crate::exporter::{KafkaExporter, OtlpExporter, OtlpHttpExporter, S3Exporter};
 use crate::otlp::Signal;
 use crate::receiver::{KafkaReceiver, OtlpReceiver};
 
@@ -66,6 +66,8 @@ pub enum Exporter {
     OtlpHttp(OtlpHttpExporter),
     /// OTLP messages to Kafka topics.
     Kafka(Box<KafkaExporter>),
+    /// Objects in S3: the archive.
+    S3(Box<S3Exporter>),
 }
 
 /// A plugin in a pipeline's chain.
@@ -180,6 +182,42 @@ fn check_signal_endpoint(
             format!(
                 "pipeline `{pipeline}` sends it {signal}, but it has no endpoint for them: \
                  set `endpoint` or `{signal}_endpoint`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The longest `rollover.max_age` of an `s3` exporter fed by an OTLP
+/// receiver: the receiver answers "retry later" once a request has waited
+/// 30 s for its acknowledgement, and the s3 exporter acknowledges a batch
+/// only once its object is uploaded, so a longer age would make every
+/// sender retry (and its records be archived twice).
+pub const S3_MAX_AGE_UNDER_OTLP: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn check_s3_age(
+    id: &str,
+    exporter: &Exporter,
+    pipeline: &str,
+    pipeline_receivers: &[String],
+    receivers: &IndexMap<String, Receiver>,
+) -> Result<()> {
+    let Exporter::S3(settings) = exporter else {
+        return Ok(());
+    };
+    let otlp = pipeline_receivers
+        .iter()
+        .find(|r| matches!(receivers.get(*r), Some(Receiver::Otlp(_))));
+    if let Some(otlp) = otlp
+        && settings.rollover.max_age > S3_MAX_AGE_UNDER_OTLP
+    {
+        return Err(field(
+            format!("exporters.{id}.rollover.max_age"),
+            format!(
+                "pipeline `{pipeline}` is fed by OTLP receiver `{otlp}`, whose senders wait at \
+                 most 30s for their records to be archived; set it to {}s or less, or feed the \
+                 archive from Kafka",
+                S3_MAX_AGE_UNDER_OTLP.as_secs()
             ),
         ));
     }
@@ -312,12 +350,25 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::Kafka(Box::new(kafka))
             }
+            "s3" => {
+                let s3: S3Exporter = component("exporters", id, value)?;
+                s3.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                if storage.is_some() {
+                    return Err(field(
+                        format!("exporters.{id}.sending_queue.storage"),
+                        "the s3 exporter acknowledges a batch once the object holding it is \
+                         uploaded; a durable queue in front of it is not supported",
+                    ));
+                }
+                Exporter::S3(Box::new(s3))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
                         "unknown exporter type `{other}` \
-                         (known: file, debug, null, otlp, otlphttp, kafka)"
+                         (known: file, debug, null, otlp, otlphttp, kafka, s3)"
                     ),
                 ));
             }
@@ -388,6 +439,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     )
                 })?;
                 check_signal_endpoint(e, &exporter.kind, id, signal)?;
+                check_s3_age(e, &exporter.kind, id, &p.receivers, &receivers)?;
                 used_exporters.insert(e.clone(), exporter.clone());
             }
             Ok(())
@@ -574,7 +626,7 @@ service:
             .starts_with("exporters.otlp/b.timeout:")
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
-            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka)"
+            "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, s3)"
         ));
     }
 

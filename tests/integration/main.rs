@@ -28,6 +28,10 @@ mod exporter_retry;
 mod kafka;
 // Kafka faults on librdkafka's mock cluster.
 mod kafka_faults;
+// The s3 exporter against a real S3 server (issue 17).
+mod s3;
+// Shared helpers of the S3 tests.
+mod s3_support;
 // Shared helpers of the Kafka tests.
 mod kafka_support;
 // Shared helpers for the modules above.

@@ -46,6 +46,9 @@ pub struct Listed {
     pub key: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its ETag as the store gives it (a multipart upload's ends in
+    /// `-<parts>`).
+    pub etag: String,
 }
 
 fn checksum_calculation(when: ChecksumWhen) -> RequestChecksumCalculation {
@@ -240,6 +243,7 @@ impl S3Client {
                     out.push(Listed {
                         key: key.to_string(),
                         size: object.size().unwrap_or(0).max(0) as u64,
+                        etag: object.e_tag().unwrap_or_default().to_string(),
                     });
                 }
             }

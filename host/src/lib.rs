@@ -40,4 +40,5 @@ pub mod archive {
 }
 pub(crate) mod receiver;
 pub(crate) mod reload;
+pub(crate) mod replay;
 pub(crate) mod telemetry;

@@ -30,6 +30,8 @@ mod kafka;
 mod kafka_faults;
 // The s3 exporter against a real S3 server (issue 17).
 mod s3;
+// `weir replay` of S3 archives, weir's and the Collector's (issue 17).
+mod s3_replay;
 // Shared helpers of the S3 tests.
 mod s3_support;
 // Shared helpers of the Kafka tests.

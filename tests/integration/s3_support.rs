@@ -204,3 +204,44 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
         let _ = to.shutdown(Shutdown::Write);
     });
 }
+
+/// Every batch of `signal` a `file` exporter wrote under `dir`.
+pub fn file_output(dir: &std::path::Path, signal: Signal) -> Vec<Batch> {
+    let Ok(entries) = std::fs::read_dir(dir.join(signal.as_str())) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(|line| Batch::from_json_as(signal, line).expect("OTLP/JSON lines"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Runs `weir replay` of `bucket` (at `endpoint`) with `args` through
+/// the logs pipeline of `config`; its output.
+pub fn replay(
+    config: &std::path::Path,
+    endpoint: &str,
+    bucket: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut all = vec![
+        "replay",
+        "--config",
+        config.to_str().unwrap(),
+        "--endpoint",
+        endpoint,
+        "--force-path-style",
+        "--bucket",
+        bucket,
+    ];
+    all.extend_from_slice(args);
+    crate::support::run_weir(&all)
+}

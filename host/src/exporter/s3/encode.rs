@@ -23,7 +23,6 @@ pub struct ObjectWriter {
     /// Whether a JSON resource was written already (a comma goes before
     /// the next).
     json_started: bool,
-    records: usize,
 }
 
 enum Out {
@@ -97,7 +96,6 @@ impl ObjectWriter {
             marshaler,
             out,
             json_started: false,
-            records: 0,
         }
     }
 
@@ -124,7 +122,6 @@ impl ObjectWriter {
             }
             Marshaler::Parquet => unreachable!("parquet objects are written by s3::parquet"),
         }
-        self.records += batch.len();
         Ok(())
     }
 
@@ -132,11 +129,6 @@ impl ObjectWriter {
     /// more that is not counted yet).
     pub fn size(&self) -> usize {
         self.out.len()
-    }
-
-    /// Records in the object.
-    pub fn records(&self) -> usize {
-        self.records
     }
 
     /// The object's bytes, as uploaded.

@@ -5,7 +5,7 @@
 //! them back the same way: the signal from the name, the format and
 //! compression from the extensions, the time from the partition it lists.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::config::{Compression, Marshaler};
 use crate::otlp::Signal;
@@ -187,14 +187,13 @@ pub fn object_key(
     key
 }
 
-/// Seconds since the epoch as a `SystemTime` (tests, replay ranges).
-pub fn at(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + std::time::Duration::from_secs(secs)
+    }
 
     #[test]
     fn the_default_partition_is_the_collectors() {

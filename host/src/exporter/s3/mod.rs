@@ -45,5 +45,5 @@ mod roll;
 pub use client::{Listed, S3Client};
 pub use config::{ChecksumWhen, Compression, Marshaler, Rollover, S3Exporter, S3Uploader};
 pub use decode::{DecodeError, read_object};
-pub use key::{Civil, extension, format_of, partition};
+pub use key::{Civil, check_format, extension, format_of, partition};
 pub(super) use roll::start;

@@ -216,9 +216,6 @@ impl S3Exporter {
         }
         super::key::check_format(&up.s3_partition_format)
             .map_err(|message| invalid("s3uploader.s3_partition_format", &message))?;
-        if self.marshaler == Marshaler::Parquet {
-            return Err(invalid("marshaler", "parquet is not supported yet"));
-        }
         if !(self.rollover.max_size_mib > 0.0) {
             return Err(invalid("rollover.max_size_mib", "must be more than 0"));
         }

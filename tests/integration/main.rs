@@ -32,6 +32,8 @@ mod kafka_faults;
 mod s3;
 // `weir replay` of S3 archives, weir's and the Collector's (issue 17).
 mod s3_replay;
+// Parquet archives read by pyarrow, DuckDB and weir replay (issue 17).
+mod s3_parquet;
 // Shared helpers of the S3 tests.
 mod s3_support;
 // Shared helpers of the Kafka tests.

@@ -216,7 +216,8 @@ impl S3Exporter {
         }
         super::key::check_format(&up.s3_partition_format)
             .map_err(|message| invalid("s3uploader.s3_partition_format", &message))?;
-        if !(self.rollover.max_size_mib > 0.0) {
+        // Written so that NaN is refused too.
+        if self.rollover.max_size_mib.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(invalid("rollover.max_size_mib", "must be more than 0"));
         }
         if self.rollover.max_age.is_zero() {

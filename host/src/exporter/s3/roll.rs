@@ -67,8 +67,9 @@ pub fn start(
 pub enum Writer {
     /// `otlp_proto` or `otlp_json`.
     Otlp(ObjectWriter),
-    /// `parquet`.
-    Parquet(ParquetWriter),
+    /// `parquet` (boxed: its writer is several times the size of the
+    /// other, and open objects are few).
+    Parquet(Box<ParquetWriter>),
 }
 
 impl Writer {
@@ -76,7 +77,9 @@ impl Writer {
     pub fn new(signal: Signal, settings: &S3Exporter) -> Writer {
         let compression = settings.s3uploader.compression;
         match settings.marshaler {
-            Marshaler::Parquet => Writer::Parquet(ParquetWriter::new(signal, compression)),
+            Marshaler::Parquet => {
+                Writer::Parquet(Box::new(ParquetWriter::new(signal, compression)))
+            }
             marshaler => Writer::Otlp(ObjectWriter::new(signal, marshaler, compression)),
         }
     }
@@ -101,7 +104,7 @@ impl Writer {
     pub fn finish(self) -> Result<Vec<u8>, String> {
         match self {
             Writer::Otlp(w) => w.finish().map_err(|e| e.to_string()),
-            Writer::Parquet(w) => w.finish(),
+            Writer::Parquet(w) => (*w).finish(),
         }
     }
 }

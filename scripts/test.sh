@@ -22,7 +22,7 @@ if ! dpkg -s $packages > /dev/null 2>&1; then
   apt-get install -y -qq $packages
 fi
 
-step "Python OpenTelemetry SDK (the integration tests' real OTLP client)"
+step "Python venv: the OpenTelemetry SDK (the tests' real OTLP client), moto, pyarrow, duckdb"
 bash scripts/python-env.sh
 
 step "Kafka broker for the tests (tansu; built once and cached)"
@@ -37,6 +37,11 @@ stores=$(bash scripts/stores.sh start)
 for store in $(grep '^WEIR_' <<< "$stores"); do
   export "$store"
 done
+
+step "S3 server for the tests (moto's server mode, from the Python venv)"
+s3=$(bash scripts/s3-server.sh start | tail -1)
+export "$s3"
+trap 'bash scripts/kafka-broker.sh stop; bash scripts/stores.sh stop; bash scripts/s3-server.sh stop' EXIT
 
 step "format"
 cargo fmt --all -- --check

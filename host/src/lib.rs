@@ -35,6 +35,12 @@ pub mod loadgen;
 pub mod otlp;
 pub(crate) mod pipeline;
 pub mod plugin;
+/// The S3 archive's settings, keys and objects, as `weir replay` reads them
+/// (and the tests, which check what the `s3` exporter wrote).
+pub mod archive {
+    pub use crate::exporter::s3::*;
+}
 pub(crate) mod receiver;
 pub(crate) mod reload;
+pub(crate) mod replay;
 pub(crate) mod telemetry;

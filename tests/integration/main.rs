@@ -28,6 +28,14 @@ mod exporter_retry;
 mod kafka;
 // Kafka faults on librdkafka's mock cluster.
 mod kafka_faults;
+// The s3 exporter against a real S3 server (issue 17).
+mod s3;
+// `weir replay` of S3 archives, weir's and the Collector's (issue 17).
+mod s3_replay;
+// Parquet archives read by pyarrow, DuckDB and weir replay (issue 17).
+mod s3_parquet;
+// Shared helpers of the S3 tests.
+mod s3_support;
 // Shared helpers of the Kafka tests.
 mod kafka_support;
 // The store exporters: jaeger → weir, victorialogs through outages, 500s and 400s (issue 16).

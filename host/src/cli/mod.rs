@@ -1,4 +1,4 @@
-//! The command line: `weir run`, `weir gen`, `weir plugin check|run|ls`,
+//! The command line: `weir run`, `weir gen`, `weir replay`, `weir plugin check|run|ls`,
 //! `weir validate`, `weir config default`, and the global flags they share. `main.rs` only parses arguments and prints errors;
 //! everything a command does starts here.
 
@@ -8,6 +8,7 @@ mod logging;
 mod plugin_check;
 mod plugin_ls;
 mod plugin_run;
+mod replay;
 mod run_cmd;
 
 use std::path::PathBuf;
@@ -79,6 +80,11 @@ enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Read an S3 archive back (the `s3` exporter's, or the Collector's
+    /// awss3exporter's) and feed it through a pipeline of a configuration
+    /// file: its plugins and exporters. Prints a summary (objects,
+    /// records, bytes, rate); a progress bar on a terminal.
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +167,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Config(ConfigCommand::Default) => config_cmd::print_default(),
+        Command::Replay(args) => replay::run(runtime()?, args),
     }
 }
 

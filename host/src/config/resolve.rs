@@ -16,7 +16,7 @@ use super::{Error, RawConfig, Result, component};
 use crate::auth::{AuthSettings, BearerTokenAuth};
 use crate::exporter::{
     InfluxDbExporter, KafkaExporter, OtlpExporter, OtlpHttpExporter, PrometheusRemoteWriteExporter,
-    VictoriaLogsExporter, VictoriaMetricsExporter,
+    S3Exporter, VictoriaLogsExporter, VictoriaMetricsExporter,
 };
 use crate::otlp::Signal;
 use crate::receiver::tls::ServerTlsSettings;
@@ -88,6 +88,8 @@ pub enum Exporter {
     /// Jaeger's port 4317) under a name that says where they go, and
     /// refused for logs and metrics, which Jaeger does not store.
     Jaeger(OtlpExporter),
+    /// Objects in S3: the archive.
+    S3(Box<S3Exporter>),
 }
 
 impl Exporter {
@@ -274,6 +276,42 @@ fn check_signal_endpoint(
             format!(
                 "pipeline `{pipeline}` sends it {signal}, but it has no endpoint for them: \
                  set `endpoint` or `{signal}_endpoint`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The longest `rollover.max_age` of an `s3` exporter fed by an OTLP
+/// receiver: the receiver answers "retry later" once a request has waited
+/// 30 s for its acknowledgement, and the s3 exporter acknowledges a batch
+/// only once its object is uploaded, so a longer age would make every
+/// sender retry (and its records be archived twice).
+pub const S3_MAX_AGE_UNDER_OTLP: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn check_s3_age(
+    id: &str,
+    exporter: &Exporter,
+    pipeline: &str,
+    pipeline_receivers: &[String],
+    receivers: &IndexMap<String, Receiver>,
+) -> Result<()> {
+    let Exporter::S3(settings) = exporter else {
+        return Ok(());
+    };
+    let otlp = pipeline_receivers
+        .iter()
+        .find(|r| matches!(receivers.get(*r), Some(Receiver::Otlp(_))));
+    if let Some(otlp) = otlp
+        && settings.rollover.max_age > S3_MAX_AGE_UNDER_OTLP
+    {
+        return Err(field(
+            format!("exporters.{id}.rollover.max_age"),
+            format!(
+                "pipeline `{pipeline}` is fed by OTLP receiver `{otlp}`, whose senders wait at \
+                 most 30s for their records to be archived; set it to {}s or less, or feed the \
+                 archive from Kafka",
+                S3_MAX_AGE_UNDER_OTLP.as_secs()
             ),
         ));
     }
@@ -492,13 +530,26 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
                 Exporter::VictoriaLogs(Box::new(victorialogs))
             }
+            "s3" => {
+                let s3: S3Exporter = component("exporters", id, value)?;
+                s3.validate()
+                    .map_err(|e| field(format!("exporters.{id}.{}", e.field), e.message))?;
+                if storage.is_some() {
+                    return Err(field(
+                        format!("exporters.{id}.sending_queue.storage"),
+                        "the s3 exporter acknowledges a batch once the object holding it is \
+                         uploaded; a durable queue in front of it is not supported",
+                    ));
+                }
+                Exporter::S3(Box::new(s3))
+            }
             other => {
                 return Err(field(
                     format!("exporters.{id}"),
                     format!(
                         "unknown exporter type `{other}` (known: file, debug, null, otlp, \
                          otlphttp, kafka, influxdb, prometheusremotewrite, victoriametrics, \
-                         victorialogs, jaeger)"
+                         victorialogs, jaeger, s3)"
                     ),
                 ));
             }
@@ -581,6 +632,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
                     )
                 })?;
                 check_signal_endpoint(e, &exporter.kind, id, signal)?;
+                check_s3_age(e, &exporter.kind, id, &p.receivers, &receivers)?;
                 used_exporters.insert(e.clone(), exporter.clone());
             }
             Ok(())
@@ -855,7 +907,7 @@ service:
         );
         assert!(error(&MINIMAL.replace("  null:", "  otlpgrpc:")).contains(
             "unknown exporter type `otlpgrpc` (known: file, debug, null, otlp, otlphttp, kafka, \
-             influxdb, prometheusremotewrite, victoriametrics, victorialogs, jaeger)"
+             influxdb, prometheusremotewrite, victoriametrics, victorialogs, jaeger, s3)"
         ));
     }
 

@@ -21,6 +21,7 @@ mod queue;
 pub(crate) mod tls;
 mod victorialogs;
 mod victoriametrics;
+pub mod s3;
 
 pub use error::ExportError;
 pub use influxdb::InfluxDbExporter;
@@ -29,6 +30,7 @@ pub use kafka::KafkaExporter;
 pub use otlp::OtlpExporter;
 pub use otlphttp::OtlpHttpExporter;
 pub use prometheusremotewrite::{PrometheusRemoteWriteExporter, RemoteWriteOptions};
+pub use s3::S3Exporter;
 pub use tls::TlsSettings;
 pub use victorialogs::VictoriaLogsExporter;
 pub use victoriametrics::VictoriaMetricsExporter;
@@ -167,6 +169,9 @@ fn build_sinks(
                     victorialogs::VictoriaLogsSink::new(id, (**s).clone(), runtime.clone())?,
                 ),
                 config::Exporter::Null(_) => Sink::Null,
+                config::Exporter::S3(_) => {
+                    anyhow::bail!("exporter {id}: s3 has its own queue runner, not sinks")
+                }
             })
         })
         .collect()
@@ -197,15 +202,25 @@ pub fn spawn(
         let weak = tx.downgrade();
         Box::new(move || weak.upgrade().map_or(0, |tx| tx.len() as i64))
     });
-    let threads = match &spec.storage {
+    let threads = match (&spec.kind, &spec.storage) {
+        // Holds acknowledgements until the object holding the batch is
+        // uploaded (s3/mod.rs); the configuration refuses a durable queue.
+        (config::Exporter::S3(settings), _) => s3::start(
+            id.clone(),
+            (**settings).clone(),
+            spec.base.retry_on_failure.clone(),
+            rx,
+            metrics,
+            runtime.clone(),
+        )?,
         // One reader delivers a durable log in order.
-        Some(storage) => {
+        (_, Some(storage)) => {
             let sink = build_sinks(&id, &spec.kind, 1, runtime)?
                 .pop()
                 .expect("one sink asked for");
             queue::start_durable(id.clone(), sink, spec, storage, rx, metrics)?
         }
-        None => {
+        (_, None) => {
             let consumers = if concurrent(&spec.kind) {
                 queue.num_consumers
             } else {

@@ -27,6 +27,7 @@ use crate::telemetry::metrics::Metrics;
 pub use intake::{Intake, Refusal, RefusalKind, SignalInputs};
 pub use kafka::KafkaReceiver;
 pub use otlp::OtlpReceiver;
+pub(crate) use submit::{SubmitError, submit};
 
 /// A running server of a receiver: resolves once it has stopped, after
 /// the shutdown token was cancelled and its in-flight requests finished.

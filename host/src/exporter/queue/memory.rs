@@ -10,10 +10,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::super::{ExportError, ExportJob, Sink};
-use super::attempt::{attempt, count_failure, count_retry};
+use super::attempt::{attempt, count_retry, settle_failure};
 use super::backoff::Backoff;
 use crate::config::RetryOnFailure;
-use crate::otlp::Batch;
 use crate::telemetry::metrics::Metrics;
 
 /// The Collector's default for how long a batch is retried in memory.
@@ -59,56 +58,10 @@ impl Consumer {
     fn run(mut self) {
         while let Ok(job) = self.jobs.recv_blocking() {
             if let Err(error) = self.deliver(&job) {
-                let permanent = !error.is_retryable();
-                // What was not delivered: the whole batch, or only the
-                // records the destination refused.
-                let undelivered = match &error {
-                    ExportError::PartlyRefused { refused, .. } => refused.clone(),
-                    _ => job.batch.clone(),
-                };
-                count_failure(&self.id, &undelivered, permanent, &self.metrics);
-                if permanent && self.dead_letter(&job, &undelivered, &error) {
-                    continue;
-                }
-                tracing::error!(exporter = %self.id, %error, records = undelivered.len(), permanent,
-                    "export failed");
-                let reason = format!("exporter {}: {error}", self.id);
-                for ack in &job.acks {
-                    if permanent {
-                        ack.fail_permanently(&reason);
-                    } else {
-                        ack.fail(&reason);
-                    }
-                }
+                settle_failure(&self.id, &job, &error, &self.metrics);
             }
         }
         self.sink.flush();
-    }
-
-    /// Hands a batch the destination refused for good to the pipeline's
-    /// dead-letter exporters; whether there were any with room for it.
-    fn dead_letter(&self, job: &ExportJob, letters: &Arc<Batch>, error: &ExportError) -> bool {
-        let Some(targets) = &job.dead_letter else {
-            return false;
-        };
-        let mut handed = true;
-        for target in targets.iter() {
-            let letter = ExportJob {
-                batch: letters.clone(),
-                acks: job.acks.clone(),
-                dead_letter: None,
-            };
-            // Never wait: the dead-letter exporter may be this one.
-            if let Err(letter) = target.try_send(letter) {
-                handed = false;
-                for ack in &letter.acks {
-                    ack.fail(format!("dead-letter exporter {} is full", target.id));
-                }
-            }
-        }
-        tracing::warn!(exporter = %self.id, %error, records = letters.len(),
-            "export refused for good; records go to the pipeline's dead-letter exporters");
-        handed
     }
 
     /// Exports one job's batch, retrying while that may help.

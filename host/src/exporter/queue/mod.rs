@@ -10,5 +10,7 @@ mod frame;
 mod log;
 mod memory;
 
+pub(super) use attempt::{count_failed_records, count_sent, observe_attempt, settle_failure};
+pub(super) use backoff::Backoff;
 pub(super) use durable::start as start_durable;
 pub(super) use memory::start as start_memory;

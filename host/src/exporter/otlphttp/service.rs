@@ -225,9 +225,11 @@ struct ExportPartialSuccess {
 pub(super) mod tests {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     use axum::body::Bytes;
     use axum::http::HeaderMap as AxumHeaders;
+    use axum::http::{StatusCode, header};
     use axum::response::{IntoResponse, Response};
 
     use super::*;

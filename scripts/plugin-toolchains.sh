@@ -65,6 +65,7 @@ node_tools() {
   cp "$here/package.json" "$here/package-lock.json" "$root/node/"
   (cd "$root/node" && npm ci --silent --no-audit --no-fund)
   ln -sf "$root/node/node_modules/.bin/jco" "$bin/jco"
+  ln -sf "$root/node/node_modules/.bin/esbuild" "$bin/esbuild"
   done_ node "$want"
 }
 

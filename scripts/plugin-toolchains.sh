@@ -10,7 +10,8 @@
 #             from the lock file in scripts/plugin-toolchains/
 #   Debian    clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (C)
 #   crates.io wit-bindgen-cli with only its C and Go generators (there is no
-#             prebuilt one; ~10 minutes, then cached), and the WASI
+#             prebuilt one; ~7 minutes, then cached), the Go bindings'
+#             support package from the crate wit-bindgen-go, and the WASI
 #             preview1 reactor adapter from the crate
 #             wasi-preview1-component-adapter-provider (C and Go build
 #             wasip1 modules; the adapter turns them into components)
@@ -87,29 +88,45 @@ wit_bindgen_cli() {
   done_ wit-bindgen "$wit_bindgen"
 }
 
-preview1_adapter() {
-  fresh adapter "$adapter" && [ -f "$root/wasi_snapshot_preview1.reactor.wasm" ] && return
-  # The adapter ships as a file inside the crate: fetch the crate with
-  # cargo (a throwaway manifest) and copy the file out.
+# `crate_dir NAME VERSION`: where cargo unpacked crate NAME (fetched with
+# a throwaway manifest): for files that ship inside a crate.
+crate_dir() {
   local tmp
   tmp=$(mktemp -d)
   mkdir -p "$tmp/src"
   touch "$tmp/src/lib.rs"
   cat > "$tmp/Cargo.toml" <<TOML
 [package]
-name = "fetch-adapter"
+name = "fetch-crate"
 version = "0.0.0"
 edition = "2021"
 [dependencies]
-wasi-preview1-component-adapter-provider = "=$adapter"
+$1 = "=$2"
 TOML
   cargo fetch --quiet --manifest-path "$tmp/Cargo.toml"
-  local dir
-  dir=$(cargo metadata --quiet --format-version 1 --manifest-path "$tmp/Cargo.toml" |
-    python3 -c 'import json,sys,os; m=json.load(sys.stdin); print(next(os.path.dirname(p["manifest_path"]) for p in m["packages"] if p["name"]=="wasi-preview1-component-adapter-provider"))')
-  cp "$(find "$dir" -name 'wasi_snapshot_preview1.reactor.wasm' | head -1)" "$root/"
+  cargo metadata --quiet --format-version 1 --manifest-path "$tmp/Cargo.toml" |
+    python3 -c 'import json,sys,os; m=json.load(sys.stdin); print(next(os.path.dirname(p["manifest_path"]) for p in m["packages"] if p["name"]==sys.argv[1]))' "$1"
   rm -rf "$tmp"
+}
+
+preview1_adapter() {
+  fresh adapter "$adapter" && [ -f "$root/wasi_snapshot_preview1.reactor.wasm" ] && return
+  local dir
+  dir=$(crate_dir wasi-preview1-component-adapter-provider "$adapter")
+  cp "$(find "$dir" -name 'wasi_snapshot_preview1.reactor.wasm' | head -1)" "$root/"
   done_ adapter "$adapter"
+}
+
+# The Go bindings' support package (go.bytecodealliance.org/pkg) is not
+# reachable as a Go module here; the same source ships in the
+# wit-bindgen-go crate, which guest-sdk/go/build.sh points a `replace` at.
+go_support_package() {
+  fresh go-pkg "$wit_bindgen" && [ -f "$root/go-pkg/go.mod" ] && return
+  local dir
+  dir=$(crate_dir wit-bindgen-go "$wit_bindgen")
+  rm -rf "$root/go-pkg"
+  cp -r "$dir/src/pkg" "$root/go-pkg"
+  done_ go-pkg "$wit_bindgen"
 }
 
 install() {
@@ -118,6 +135,7 @@ install() {
   timed "node (jco, componentize-js)" node_tools
   timed "debian (clang-19, lld-19, wasi-libc)" debian_tools
   timed "preview1 adapter" preview1_adapter
+  timed "Go support package" go_support_package
   timed "wit-bindgen-cli" wit_bindgen_cli
 }
 

@@ -1,0 +1,4 @@
+package main
+
+// A reactor: weir calls the exports; main never runs.
+func main() {}

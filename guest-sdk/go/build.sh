@@ -10,14 +10,24 @@
 # the preview1 adapter, makes the component.
 set -euo pipefail
 sdk=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$sdk/../.." && pwd)
+# The WIT: $WEIR_WIT, or beside the SDK (a `weir plugin new` project), or
+# the weir repository's wit/.
+if [ -n "${WEIR_WIT:-}" ]; then
+  wit=$WEIR_WIT
+elif [ -d "$sdk/../wit" ]; then
+  wit=$(cd "$sdk/../wit" && pwd)
+else
+  wit=$(cd "$sdk/../../wit" && pwd)
+fi
+# The toolchains scripts/plugin-toolchains.sh installs.
+toolchains=${WEIR_TOOLCHAINS:-${WEIR_CACHE_ROOT:-$HOME/.cache/weir}/plugin-toolchains}
+export PATH="$toolchains/bin:$PATH"
 dir=$(cd "$1" && pwd)
 out=$(realpath -m "$2")
-toolchains=$(dirname "$(bash "$repo/scripts/plugin-toolchains.sh" bin)")
 adapter=$toolchains/wasi_snapshot_preview1.reactor.wasm
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-wit-bindgen go "$repo/wit" --world plugin --out-dir "$work" > /dev/null 2>&1
+wit-bindgen go "$wit" --world plugin --out-dir "$work" > /dev/null 2>&1
 cp -r "$sdk/weir" "$sdk/export_weir_plugin_processor" "$sdk/main.go" "$work/"
 cp "$dir"/*.go "$work/"
 cat >> "$work/go.mod" <<MOD
@@ -28,5 +38,5 @@ cd "$work"
 export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOCACHE="$toolchains/go-cache"
 # -checklinkname=0: the support package links to runtime internals.
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -ldflags=-checklinkname=0 -o core.wasm .
-wasm-tools component embed "$repo/wit" --world plugin core.wasm -o embedded.wasm
+wasm-tools component embed "$wit" --world plugin core.wasm -o embedded.wasm
 wasm-tools component new embedded.wasm --adapt "wasi_snapshot_preview1=$adapter" -o "$out"

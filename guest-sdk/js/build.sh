@@ -7,7 +7,18 @@
 # fetch-event` keeps out the wasi:http import weir does not provide.
 set -euo pipefail
 sdk=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$sdk/../.." && pwd)
+# The WIT: $WEIR_WIT, or beside the SDK (a `weir plugin new` project), or
+# the weir repository's wit/.
+if [ -n "${WEIR_WIT:-}" ]; then
+  wit=$WEIR_WIT
+elif [ -d "$sdk/../wit" ]; then
+  wit=$(cd "$sdk/../wit" && pwd)
+else
+  wit=$(cd "$sdk/../../wit" && pwd)
+fi
+# The toolchains scripts/plugin-toolchains.sh installs.
+toolchains=${WEIR_TOOLCHAINS:-${WEIR_CACHE_ROOT:-$HOME/.cache/weir}/plugin-toolchains}
+export PATH="$toolchains/bin:$PATH"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 esbuild "$1/app.js" --bundle --format=esm --log-level=warning \
@@ -23,4 +34,4 @@ for shim in $(find "$modules" -path '*/preview2-shim/dist/nodejs/filesystem.js')
   echo "(await import(\"$shim\"))._addPreopen(\"/\", \"/\");"
 done > "$work/preopen.mjs"
 node --import "$work/preopen.mjs" "$jco" componentize "$work/bundle.js" \
-  --wit "$repo/wit" --world-name plugin --disable http fetch-event -o "$2" > /dev/null
+  --wit "$wit" --world-name plugin --disable http fetch-event -o "$2" > /dev/null

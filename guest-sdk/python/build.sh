@@ -6,6 +6,17 @@
 # and bundles CPython, this SDK and the plugin into one component.
 set -euo pipefail
 sdk=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$sdk/../.." && pwd)
-componentize-py -d "$repo/wit" -w plugin componentize \
+# The WIT: $WEIR_WIT, or beside the SDK (a `weir plugin new` project), or
+# the weir repository's wit/.
+if [ -n "${WEIR_WIT:-}" ]; then
+  wit=$WEIR_WIT
+elif [ -d "$sdk/../wit" ]; then
+  wit=$(cd "$sdk/../wit" && pwd)
+else
+  wit=$(cd "$sdk/../../wit" && pwd)
+fi
+# The toolchains scripts/plugin-toolchains.sh installs.
+toolchains=${WEIR_TOOLCHAINS:-${WEIR_CACHE_ROOT:-$HOME/.cache/weir}/plugin-toolchains}
+export PATH="$toolchains/bin:$PATH"
+componentize-py -d "$wit" -w plugin componentize \
   -p "$sdk" -p "$1" weir_export -o "$2" > /dev/null

@@ -28,7 +28,7 @@ adapter=$toolchains/wasi_snapshot_preview1.reactor.wasm
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 wit-bindgen go "$wit" --world plugin --out-dir "$work" > /dev/null 2>&1
-cp -r "$sdk/weir" "$sdk/export_weir_plugin_processor" "$sdk/main.go" "$work/"
+cp -r "$sdk/weir" "$sdk/export_weir_plugin_processor" "$work/"
 cp "$dir"/*.go "$work/"
 cat >> "$work/go.mod" <<MOD
 replace go.bytecodealliance.org/pkg => $toolchains/go-pkg

@@ -1,4 +1,0 @@
-package main
-
-// A reactor: weir calls the exports; main never runs.
-func main() {}

@@ -49,7 +49,8 @@ pub struct Cli {
 
     /// The most the compiled-plugin cache may hold, in MiB; the least
     /// recently used entries are removed beyond it. Every hot-reloaded
-    /// version adds an entry (about 6x the size of its `.wasm`).
+    /// version adds an entry (1-3x the size of its `.wasm`: measured 1.1x
+    /// for C, 2x for Python, 2.3x for Go, 2.9x for JavaScript).
     #[arg(
         long,
         global = true,

@@ -285,7 +285,7 @@ const BORROW_LEFT: &str = "borrow handles still remain at the end of the call";
 /// What to do about it, appended to wasmtime's words.
 const BORROW_FIX: &str = " (the plugin returned from `process` without dropping its borrowed \
     `batch`: drop the borrow before returning, e.g. in C \
-    `weir_plugin_borrow_batch_drop(batch)`, in Go `batch.Drop()`; weir's SDKs do it for you)";
+    `weir_plugin_types_batch_drop_borrow(batch)`, in Go `batch.Drop()`; weir's SDKs do it for you)";
 
 /// wasmtime's trap message, with what to do about it where weir knows.
 fn explained(mut message: String) -> String {
@@ -320,6 +320,13 @@ fn classify(
     Failure::Trap { message }
 }
 
+// Pipelines move instances onto worker threads; keep that possible.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Instance>();
+    assert_send::<Batch>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,10 +341,3 @@ mod tests {
         assert_eq!(explained("unreachable".into()), "unreachable");
     }
 }
-
-// Pipelines move instances onto worker threads; keep that possible.
-const _: fn() = || {
-    fn assert_send<T: Send>() {}
-    assert_send::<Instance>();
-    assert_send::<Batch>();
-};

@@ -25,6 +25,10 @@ fi
 step "Python venv: the OpenTelemetry SDK (the tests' real OTLP client), moto, pyarrow, duckdb"
 bash scripts/python-env.sh
 
+step "plugin toolchains for Python, JavaScript, C and Go (cached), and their example plugins"
+bash scripts/plugin-toolchains.sh install
+bash scripts/build-plugins.sh
+
 step "Kafka broker for the tests (tansu; built once and cached)"
 bash scripts/kafka-broker.sh install
 broker=$(bash scripts/kafka-broker.sh start | tail -1)

@@ -2,6 +2,10 @@
 
 // The example plugins, loaded by the host on realistic batches.
 mod example_plugins;
+// The example plugins in Python, JavaScript, C and Go against their Rust versions.
+mod languages;
+// `weir plugin new` for each language: builds and runs as generated.
+mod plugin_new;
 // Misbehaving and wrong guests: each contained, the host keeps serving.
 mod bad_guests;
 // The compiled-plugin cache on disk.

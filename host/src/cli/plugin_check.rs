@@ -58,7 +58,7 @@ pub(crate) fn run(runtime: &Runtime, args: &CheckArgs) -> anyhow::Result<ExitCod
     println!("  signals:     {signals}");
     println!("  world:       {WORLD_PACKAGE}/plugin@{WORLD_VERSION}");
     println!("  sha256:      {}", plugin.content_hash());
-    for (name, funcs) in &plugin.report().exports {
+    for (name, funcs) in plugin.report().weir_exports() {
         println!("  exports:     {name} ({})", funcs.join(", "));
     }
     for name in &plugin.report().imports {

@@ -1,7 +1,8 @@
 //! Is this file a weir plugin? Checks in the order a user's mistakes
 //! happen: not WebAssembly at all, a core module instead of a component,
-//! a component of another world, another version of weir's world, an
-//! import weir does not provide.
+//! a component of another world, another version of weir's world. (An
+//! import weir does not provide is caught earlier, before compiling: see
+//! `imports.rs`.)
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -21,8 +22,20 @@ pub(crate) const PROCESSOR_EXPORT: &str = "weir:plugin/processor@0.1.0";
 pub struct ComponentReport {
     /// Import names, e.g. `weir:plugin/log@0.1.0`, `wasi:cli/stderr@0.2.6`.
     pub imports: Vec<String>,
-    /// Export names with the functions each exported instance has.
+    /// Export names with the functions each exported instance has: all of
+    /// them, also those a toolchain adds of its own (componentize-py
+    /// exports its `init`). [`ComponentReport::weir_exports`] has weir's.
     pub exports: Vec<(String, Vec<String>)>,
+}
+
+impl ComponentReport {
+    /// The exports weir calls: those of the `weir:plugin` package.
+    pub fn weir_exports(&self) -> impl Iterator<Item = &(String, Vec<String>)> {
+        let prefix = format!("{WORLD_PACKAGE}/");
+        self.exports
+            .iter()
+            .filter(move |(name, _)| name.starts_with(&prefix))
+    }
 }
 
 /// Checks the binary header before handing bytes to the compiler, whose
@@ -91,15 +104,6 @@ pub(crate) fn check_world(engine: &Engine, component: &Component) -> Result<Comp
         });
     }
 
-    for import in &report.imports {
-        let provided = import.starts_with("wasi:")
-            || import == &format!("{WORLD_PACKAGE}/types@{WORLD_VERSION}")
-            || import == &format!("{WORLD_PACKAGE}/log@{WORLD_VERSION}");
-        if !provided {
-            return Err(Error::UnknownImport {
-                import: import.clone(),
-            });
-        }
-    }
+    // Imports were checked before compiling (imports.rs).
     Ok(report)
 }

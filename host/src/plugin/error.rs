@@ -58,8 +58,17 @@ pub enum Error {
         supported: &'static str,
     },
     /// The component imports something weir does not provide.
-    #[error("the component imports `{import}`, which weir does not provide to plugins")]
-    UnknownImport { import: String },
+    #[error(
+        "the component imports `{import}`, which weir does not provide to plugins{hint}; \
+         weir provides {offered}"
+    )]
+    UnknownImport {
+        import: String,
+        /// How to avoid the import, for toolchains known to add it.
+        hint: &'static str,
+        /// What weir does provide.
+        offered: String,
+    },
     /// wasmtime refused to compile, link or instantiate the component.
     #[error("{context}: {message}")]
     Wasmtime {

@@ -240,16 +240,17 @@ fn start(plugin: &Plugin, options: &InstanceOptions) -> Result<Live, StartError>
 }
 
 /// Asks a freshly loaded plugin to describe itself, in a throwaway
-/// instance with default limits.
+/// instance with default limits. `name` is its file until it has said its
+/// own name.
 pub(crate) fn describe(
     runtime: &Runtime,
     pre: &PluginPre<InstanceState>,
     name: Arc<str>,
 ) -> Result<WitPluginInfo> {
     let options = InstanceOptions::default();
-    let mut store = new_store(runtime, name, &options);
+    let mut store = new_store(runtime, name.clone(), &options);
     let failed = |failure| Error::Start {
-        plugin: "(loading)".to_string(),
+        plugin: name.to_string(),
         failure,
     };
     let bindings = pre
@@ -278,6 +279,22 @@ fn deadline_ticks(timeout: Duration) -> u64 {
     (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1
 }
 
+/// wasmtime's words when a guest returns from `process` still holding the
+/// borrowed batch (bindings for C and Go leave dropping it to the author).
+const BORROW_LEFT: &str = "borrow handles still remain at the end of the call";
+/// What to do about it, appended to wasmtime's words.
+const BORROW_FIX: &str = " (the plugin returned from `process` without dropping its borrowed \
+    `batch`: drop the borrow before returning, e.g. in C \
+    `weir_plugin_types_batch_drop_borrow(batch)`, in Go `batch.Drop()`; weir's SDKs do it for you)";
+
+/// wasmtime's trap message, with what to do about it where weir knows.
+fn explained(mut message: String) -> String {
+    if message.contains(BORROW_LEFT) {
+        message.push_str(BORROW_FIX);
+    }
+    message
+}
+
 /// Turns a wasmtime error from a call into a [`Failure`] a user can read.
 fn classify(
     error: wasmtime::Error,
@@ -294,7 +311,7 @@ fn classify(
             limit_ms: options.timeout.as_millis() as u64,
         };
     }
-    let mut message = error.root_cause().to_string();
+    let mut message = explained(error.root_cause().to_string());
     let stderr = state.take_stderr();
     if !stderr.is_empty() {
         message.push_str("; the plugin's stderr: ");
@@ -309,3 +326,18 @@ const _: fn() = || {
     assert_send::<Instance>();
     assert_send::<Batch>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrow_left_behind_says_to_drop_it() {
+        let message = explained(format!("wasm trap: {BORROW_LEFT}"));
+        assert!(
+            message.contains("drop the borrow before returning"),
+            "{message}"
+        );
+        assert_eq!(explained("unreachable".into()), "unreachable");
+    }
+}

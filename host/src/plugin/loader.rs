@@ -17,6 +17,7 @@ use super::check::{self, ComponentReport};
 use super::convert::signal_from_wit;
 use super::engine::Runtime;
 use super::error::{Error, Result};
+use super::imports;
 use super::instance;
 use super::stats::PluginStats;
 
@@ -144,12 +145,25 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>> {
 impl Runtime {
     /// Loads a plugin from a file.
     pub fn load(&self, path: &Path) -> Result<Plugin> {
-        self.load_bytes(&read_plugin_file(path)?)
+        self.load_bytes_from(&read_plugin_file(path)?, path)
     }
 
-    /// Loads a plugin from its bytes.
+    /// Loads a plugin from its bytes, when there is no file to name in
+    /// errors.
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<Plugin> {
+        self.load_bytes_named(bytes, "(plugin bytes)")
+    }
+
+    /// Loads a plugin from the bytes read from `path`, which errors before
+    /// the plugin has said its name (instantiating it, `describe`) name.
+    pub fn load_bytes_from(&self, bytes: &[u8], path: &Path) -> Result<Plugin> {
+        self.load_bytes_named(bytes, &path.display().to_string())
+    }
+
+    fn load_bytes_named(&self, bytes: &[u8], file: &str) -> Result<Plugin> {
         check::check_header(bytes)?;
+        // Before compiling, which takes seconds for the big runtimes.
+        imports::check(bytes)?;
         let content_hash = hex::encode(Sha256::digest(bytes));
         let (component, compilation) = self.compile(bytes, &content_hash)?;
         let report = check::check_world(&self.engine, &component)?;
@@ -163,8 +177,7 @@ impl Runtime {
             )
         })?;
 
-        let placeholder: Arc<str> = Arc::from("(loading)");
-        let info = instance::describe(self, &pre, placeholder)?;
+        let info = instance::describe(self, &pre, Arc::from(file))?;
         let info = PluginInfo {
             signals: info.signals.into_iter().map(signal_from_wit).collect(),
             name: info.name,

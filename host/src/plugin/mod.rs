@@ -1,7 +1,8 @@
 //! The plugin runtime: the only part of weir that touches wasmtime.
 //!
 //! A plugin file goes through [`Runtime::load`]: its bytes are checked
-//! (a WebAssembly component exporting `weir:plugin/processor@0.1.0`),
+//! (a WebAssembly component exporting `weir:plugin/processor@0.1.0` and
+//! importing nothing weir lacks),
 //! compiled once (or read back from the on-disk cache of compiled
 //! artifacts), linked and pre-instantiated. The resulting [`Plugin`] is
 //! shared; each worker makes its own [`Instance`] from it, which owns one
@@ -22,6 +23,7 @@ mod error;
 mod function_cache;
 mod host_batch;
 mod host_log;
+mod imports;
 mod instance;
 mod loader;
 mod outcome;

@@ -36,8 +36,8 @@ impl InstanceState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         // No preopened directories (so no filesystem), no environment, no
         // arguments, sockets denied (the builder's default), stdin closed,
-        // and clocks frozen at zero: a plugin's output depends on its input
-        // and configuration only.
+        // and clocks frozen: a plugin's output depends on its input and
+        // configuration only.
         let wasi = WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .wall_clock(FrozenClock)
@@ -82,7 +82,16 @@ impl WasiView for InstanceState {
     }
 }
 
-/// Wall and monotonic clock that always read zero.
+/// What the frozen wall clock reads: 2024-01-01T00:00:00Z, always.
+pub(crate) const FROZEN_WALL_CLOCK: Duration = Duration::from_secs(1_704_067_200);
+/// What the frozen monotonic clock reads, in nanoseconds: one second,
+/// always. Not zero: Go's runtime aborts at start ("nanotime returning
+/// zero") when it reads zero.
+pub(crate) const FROZEN_MONOTONIC_NANOS: u64 = 1_000_000_000;
+
+/// Wall and monotonic clocks that never move, so that no plugin's output
+/// depends on when it ran. Both read a fixed non-zero instant: language
+/// runtimes take a zero clock for a broken one.
 struct FrozenClock;
 
 impl HostWallClock for FrozenClock {
@@ -90,7 +99,7 @@ impl HostWallClock for FrozenClock {
         Duration::from_secs(1)
     }
     fn now(&self) -> Duration {
-        Duration::ZERO
+        FROZEN_WALL_CLOCK
     }
 }
 
@@ -99,7 +108,7 @@ impl HostMonotonicClock for FrozenClock {
         1_000_000_000
     }
     fn now(&self) -> u64 {
-        0
+        FROZEN_MONOTONIC_NANOS
     }
 }
 

@@ -185,7 +185,7 @@ impl Loader {
                 };
             }
         };
-        match self.load(&wanted.id, &bytes, &key, config, pipelines) {
+        match self.load(&wanted.id, path, &bytes, &key, config, pipelines) {
             Ok(version) => Attempt::Loaded(version),
             Err(error) => {
                 let age = written
@@ -210,12 +210,13 @@ impl Loader {
     fn load(
         &self,
         id: &str,
+        path: &Path,
         bytes: &[u8],
         key: &VersionKey,
         config: String,
         pipelines: &[(String, Signal)],
     ) -> anyhow::Result<Version> {
-        let plugin = Arc::new(self.runtime.load_bytes(bytes)?);
+        let plugin = Arc::new(self.runtime.load_bytes_from(bytes, path)?);
         let options = instance_options(&key.settings, config);
         let mut stages = HashMap::new();
         for (pipeline, signal) in pipelines {

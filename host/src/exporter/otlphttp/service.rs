@@ -237,8 +237,6 @@ pub(super) mod tests {
     use axum::http::HeaderMap as AxumHeaders;
     use axum::http::{StatusCode, header};
     use axum::response::{IntoResponse, Response};
-    use reqwest::StatusCode;
-    use reqwest::header;
 
     use super::*;
     use crate::exporter::otlphttp::request::tests::{logs, read_back};

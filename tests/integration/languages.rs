@@ -44,7 +44,11 @@ fn lang_plugin(lang: &str, name: &str) -> Arc<Plugin> {
 
 /// What a run produced, in a form to compare: the kept batch, the routes
 /// and the number dropped.
-fn run(plugin: &Arc<Plugin>, config: &str, batch: &Batch) -> (Option<Batch>, Vec<(String, Batch)>, usize) {
+fn run(
+    plugin: &Arc<Plugin>,
+    config: &str,
+    batch: &Batch,
+) -> (Option<Batch>, Vec<(String, Batch)>, usize) {
     let mut instance = plugin
         .instantiate(InstanceOptions {
             config: config.to_string(),
@@ -88,7 +92,8 @@ fn secrets() -> Batch {
             let mut r = log_record(i);
             let text = texts[i % texts.len()];
             r.body = Some(string_value(text));
-            r.attributes.push(attr("note", texts[(i + 3) % texts.len()]));
+            r.attributes
+                .push(attr("note", texts[(i + 3) % texts.len()]));
             if i % 4 == 0 {
                 r.attributes.push(attr("PassWord", "hunter2"));
             }
@@ -129,7 +134,14 @@ const REDACT_REFUSED: &[&str] = &[
 
 /// `lang`'s build of `name` gives the same result as the Rust one on
 /// every batch and configuration, and refuses the same configurations.
-fn same_as_rust(lang: &str, name: &str, rust: &str, configs: &[&str], refused: &[&str], inputs: &[Batch]) {
+fn same_as_rust(
+    lang: &str,
+    name: &str,
+    rust: &str,
+    configs: &[&str],
+    refused: &[&str],
+    inputs: &[Batch],
+) {
     let ours = lang_plugin(lang, name);
     let theirs = load(rust);
     assert_eq!(ours.info().name, theirs.info().name);
@@ -150,8 +162,13 @@ fn same_as_rust(lang: &str, name: &str, rust: &str, configs: &[&str], refused: &
         let err = theirs.instantiate(options.clone()).err();
         assert!(err.is_some(), "Rust {name} accepts {config}");
         let err = ours.instantiate(options).err();
-        let message = err.unwrap_or_else(|| panic!("{lang} {name} accepts {config}")).to_string();
-        assert!(message.contains("refused its configuration"), "{lang}: {message}");
+        let message = err
+            .unwrap_or_else(|| panic!("{lang} {name} accepts {config}"))
+            .to_string();
+        assert!(
+            message.contains("refused its configuration"),
+            "{lang}: {message}"
+        );
     }
 }
 
@@ -176,8 +193,19 @@ fn redact(lang: &str) {
     let inputs = [secrets(), batches::logs_batch(30), batches::spans(6).into()];
     // The batches do have something to hide, so equal output means equal masking.
     let (kept, _, _) = run(&load(guests::REDACT), "{}", &inputs[0]);
-    assert_ne!(kept.as_ref(), Some(&inputs[0]), "Rust redact masks nothing in secrets()");
-    same_as_rust(lang, "redact", guests::REDACT, REDACT_CONFIGS, REDACT_REFUSED, &inputs);
+    assert_ne!(
+        kept.as_ref(),
+        Some(&inputs[0]),
+        "Rust redact masks nothing in secrets()"
+    );
+    same_as_rust(
+        lang,
+        "redact",
+        guests::REDACT,
+        REDACT_CONFIGS,
+        REDACT_REFUSED,
+        &inputs,
+    );
 }
 
 #[test]

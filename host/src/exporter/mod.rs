@@ -18,10 +18,10 @@ mod otlp;
 mod otlphttp;
 mod prometheusremotewrite;
 mod queue;
+pub mod s3;
 pub(crate) mod tls;
 mod victorialogs;
 mod victoriametrics;
-pub mod s3;
 
 pub use error::ExportError;
 pub use influxdb::InfluxDbExporter;

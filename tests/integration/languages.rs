@@ -16,7 +16,7 @@ use weir::plugin::{InstanceOptions, Plugin, Routed};
 use weir_tests::batches::{self, attr, log_record, string_value};
 use weir_tests::guests;
 
-use crate::support::{load, run_ok};
+use crate::support::{load, run_ok, run_weir};
 
 /// Where scripts/build-plugins.sh puts the plugins (the same rule).
 fn lang_plugins_dir() -> PathBuf {
@@ -31,6 +31,12 @@ fn lang_plugins_dir() -> PathBuf {
 
 /// The `lang` build of example `name`, or a failure saying how to build it.
 fn lang_plugin(lang: &str, name: &str) -> Arc<Plugin> {
+    load(lang_plugin_path(lang, name).to_str().unwrap())
+}
+
+/// Where the `lang` build of example `name` is; fails saying how to build
+/// it if it is not there.
+fn lang_plugin_path(lang: &str, name: &str) -> PathBuf {
     let path = lang_plugins_dir().join(lang).join(format!("{name}.wasm"));
     assert!(
         path.exists(),
@@ -39,12 +45,16 @@ fn lang_plugin(lang: &str, name: &str) -> Arc<Plugin> {
          (with the same CARGO_TARGET_DIR or WEIR_LANG_PLUGINS as this test)",
         path.display()
     );
-    load(path.to_str().unwrap())
+    path
 }
 
 /// What a run produced, in a form to compare: the kept batch, the routes
 /// and the number dropped.
-fn run(plugin: &Arc<Plugin>, config: &str, batch: &Batch) -> (Option<Batch>, Vec<(String, Batch)>, usize) {
+fn run(
+    plugin: &Arc<Plugin>,
+    config: &str,
+    batch: &Batch,
+) -> (Option<Batch>, Vec<(String, Batch)>, usize) {
     let mut instance = plugin
         .instantiate(InstanceOptions {
             config: config.to_string(),
@@ -88,7 +98,8 @@ fn secrets() -> Batch {
             let mut r = log_record(i);
             let text = texts[i % texts.len()];
             r.body = Some(string_value(text));
-            r.attributes.push(attr("note", texts[(i + 3) % texts.len()]));
+            r.attributes
+                .push(attr("note", texts[(i + 3) % texts.len()]));
             if i % 4 == 0 {
                 r.attributes.push(attr("PassWord", "hunter2"));
             }
@@ -129,7 +140,14 @@ const REDACT_REFUSED: &[&str] = &[
 
 /// `lang`'s build of `name` gives the same result as the Rust one on
 /// every batch and configuration, and refuses the same configurations.
-fn same_as_rust(lang: &str, name: &str, rust: &str, configs: &[&str], refused: &[&str], inputs: &[Batch]) {
+fn same_as_rust(
+    lang: &str,
+    name: &str,
+    rust: &str,
+    configs: &[&str],
+    refused: &[&str],
+    inputs: &[Batch],
+) {
     let ours = lang_plugin(lang, name);
     let theirs = load(rust);
     assert_eq!(ours.info().name, theirs.info().name);
@@ -150,8 +168,13 @@ fn same_as_rust(lang: &str, name: &str, rust: &str, configs: &[&str], refused: &
         let err = theirs.instantiate(options.clone()).err();
         assert!(err.is_some(), "Rust {name} accepts {config}");
         let err = ours.instantiate(options).err();
-        let message = err.unwrap_or_else(|| panic!("{lang} {name} accepts {config}")).to_string();
-        assert!(message.contains("refused its configuration"), "{lang}: {message}");
+        let message = err
+            .unwrap_or_else(|| panic!("{lang} {name} accepts {config}"))
+            .to_string();
+        assert!(
+            message.contains("refused its configuration"),
+            "{lang}: {message}"
+        );
     }
 }
 
@@ -176,8 +199,19 @@ fn redact(lang: &str) {
     let inputs = [secrets(), batches::logs_batch(30), batches::spans(6).into()];
     // The batches do have something to hide, so equal output means equal masking.
     let (kept, _, _) = run(&load(guests::REDACT), "{}", &inputs[0]);
-    assert_ne!(kept.as_ref(), Some(&inputs[0]), "Rust redact masks nothing in secrets()");
-    same_as_rust(lang, "redact", guests::REDACT, REDACT_CONFIGS, REDACT_REFUSED, &inputs);
+    assert_ne!(
+        kept.as_ref(),
+        Some(&inputs[0]),
+        "Rust redact masks nothing in secrets()"
+    );
+    same_as_rust(
+        lang,
+        "redact",
+        guests::REDACT,
+        REDACT_CONFIGS,
+        REDACT_REFUSED,
+        &inputs,
+    );
 }
 
 #[test]
@@ -213,4 +247,23 @@ fn go_severity_filter_matches_rust() {
 #[test]
 fn go_redact_matches_rust() {
     redact("go");
+}
+
+#[test]
+fn plugin_check_shows_only_weirs_exports_of_a_python_plugin() {
+    // componentize-py adds an `exports` instance (its own `init`) beside
+    // weir's processor: not the user's business.
+    let path = lang_plugin_path("python", "severity-filter");
+    let out = run_weir(&["plugin", "check", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exports: Vec<&str> = stdout.lines().filter(|l| l.contains("exports:")).collect();
+    assert_eq!(
+        exports,
+        ["  exports:     weir:plugin/processor@0.1.0 (describe, init, process)"]
+    );
 }

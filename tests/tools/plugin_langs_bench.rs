@@ -43,7 +43,9 @@ fn main() {
         ("Python", dir.join("python/severity-filter.wasm")),
     ];
     let batch = batches::logs_batch(1_000);
-    println!("| language | .wasm | first load | instantiate + init | per batch of 1,000 logs | vs Rust |");
+    println!(
+        "| language | .wasm | first load | instantiate + init | per batch of 1,000 logs | vs Rust |"
+    );
     println!("|---|---|---|---|---|---|");
     let mut rust_batch = None;
     for (lang, path) in plugins {
@@ -75,7 +77,11 @@ fn main() {
         let started = Instant::now();
         for _ in 0..batches_per_lang {
             let processed = instance.process(batch.clone());
-            assert!(processed.failure.is_none(), "{lang}: {:?}", processed.failure);
+            assert!(
+                processed.failure.is_none(),
+                "{lang}: {:?}",
+                processed.failure
+            );
         }
         let per_batch = started.elapsed().as_secs_f64() / batches_per_lang as f64;
         let reference = *rust_batch.get_or_insert(per_batch);

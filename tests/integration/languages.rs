@@ -16,7 +16,7 @@ use weir::plugin::{InstanceOptions, Plugin, Routed};
 use weir_tests::batches::{self, attr, log_record, string_value};
 use weir_tests::guests;
 
-use crate::support::{load, run_ok};
+use crate::support::{load, run_ok, run_weir};
 
 /// Where scripts/build-plugins.sh puts the plugins (the same rule).
 fn lang_plugins_dir() -> PathBuf {
@@ -31,6 +31,12 @@ fn lang_plugins_dir() -> PathBuf {
 
 /// The `lang` build of example `name`, or a failure saying how to build it.
 fn lang_plugin(lang: &str, name: &str) -> Arc<Plugin> {
+    load(lang_plugin_path(lang, name).to_str().unwrap())
+}
+
+/// Where the `lang` build of example `name` is; fails saying how to build
+/// it if it is not there.
+fn lang_plugin_path(lang: &str, name: &str) -> PathBuf {
     let path = lang_plugins_dir().join(lang).join(format!("{name}.wasm"));
     assert!(
         path.exists(),
@@ -39,7 +45,7 @@ fn lang_plugin(lang: &str, name: &str) -> Arc<Plugin> {
          (with the same CARGO_TARGET_DIR or WEIR_LANG_PLUGINS as this test)",
         path.display()
     );
-    load(path.to_str().unwrap())
+    path
 }
 
 /// What a run produced, in a form to compare: the kept batch, the routes
@@ -241,4 +247,23 @@ fn go_severity_filter_matches_rust() {
 #[test]
 fn go_redact_matches_rust() {
     redact("go");
+}
+
+#[test]
+fn plugin_check_shows_only_weirs_exports_of_a_python_plugin() {
+    // componentize-py adds an `exports` instance (its own `init`) beside
+    // weir's processor: not the user's business.
+    let path = lang_plugin_path("python", "severity-filter");
+    let out = run_weir(&["plugin", "check", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exports: Vec<&str> = stdout.lines().filter(|l| l.contains("exports:")).collect();
+    assert_eq!(
+        exports,
+        ["  exports:     weir:plugin/processor@0.1.0 (describe, init, process)"]
+    );
 }

@@ -72,3 +72,10 @@ const (
 
 // Log writes a line to weir's log.
 func Log(level uint8, message string) { weir_plugin_log.Log(level, message) }
+
+// ProcessFunc is a Plugin made of one function: state can live in the
+// variables the factory's closure captures.
+type ProcessFunc func(batch *Batch) (Outcome, error)
+
+// Process calls the function.
+func (f ProcessFunc) Process(batch *Batch) (Outcome, error) { return f(batch) }

@@ -4,19 +4,13 @@ package main
 
 import "wit_component/weir"
 
-type severityFilter struct {
-	min             uint8
-	keepUnspecified bool
-}
-
 func init() {
-	weir.Register(weir.Info{Name: "severity-filter", Description: "Drops log records below a configured severity",
-		Signals: []weir.Signal{weir.Logs}}, func(c *weir.Config) (weir.Plugin, error) {
-		return &severityFilter{c.Severity("min_severity"), c.Bool("keep_unspecified", true)}, nil
+	info := weir.Info{Name: "severity-filter", Description: "Drops log records below a configured severity", Signals: []weir.Signal{weir.Logs}}
+	weir.Register(info, func(c *weir.Config) (weir.Plugin, error) {
+		min, keepUnspecified := c.Severity("min_severity"), c.Bool("keep_unspecified", true)
+		return weir.ProcessFunc(func(b *weir.Batch) (weir.Outcome, error) {
+			s := b.SeverityNumbers()
+			return weir.KeepWhere(len(s), func(i int) bool { return s[i] >= min || (s[i] == 0 && keepUnspecified) }), nil
+		}), nil
 	})
-}
-
-func (f *severityFilter) Process(b *weir.Batch) (weir.Outcome, error) {
-	s := b.SeverityNumbers()
-	return weir.KeepWhere(len(s), func(i int) bool { return s[i] >= f.min || (s[i] == 0 && f.keepUnspecified) }), nil
 }

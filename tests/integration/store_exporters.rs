@@ -62,15 +62,15 @@ fn validate_refuses_a_store_exporter_in_a_pipeline_of_another_signal() {
             "jaeger",
             "endpoint: jaeger:4317",
             "logs",
-            "exporters.jaeger: pipeline `logs` sends it logs, but a `jaeger` exporter takes \
-             traces only",
+            "exporters.jaeger: pipeline `logs` sends it logs, but a jaeger exporter takes \
+             traces only: use it in traces pipelines",
         ),
         (
             "victorialogs/vl",
             "endpoint: http://victorialogs:9428",
             "metrics",
             "exporters.victorialogs/vl: pipeline `metrics` sends it metrics, but a \
-             `victorialogs` exporter takes logs only",
+             victorialogs exporter takes logs only: use it in logs pipelines",
         ),
     ];
     for (id, settings, signal, message) in cases {

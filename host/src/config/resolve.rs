@@ -258,13 +258,17 @@ fn check_signal_endpoint(
     if let Some(signals) = exporter.only_signals()
         && !signals.contains(&signal)
     {
-        let takes: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
+        let takes = signals
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
         return Err(field(
             format!("exporters.{id}"),
             format!(
-                "pipeline `{pipeline}` sends it {signal}, but a `{}` exporter takes {} only",
+                "pipeline `{pipeline}` sends it {signal}, but a {} exporter takes {takes} only: \
+                 use it in {takes} pipelines",
                 component_type(id),
-                takes.join(" and ")
             ),
         ));
     }
@@ -1073,7 +1077,7 @@ service:
         assert_eq!(
             error(&traces),
             "exporters.victorialogs/vl: pipeline `traces` sends it traces, \
-             but a `victorialogs` exporter takes logs only"
+             but a victorialogs exporter takes logs only: use it in logs pipelines"
         );
         let dead_letter = MINIMAL
             .replace(
@@ -1088,7 +1092,7 @@ service:
         assert_eq!(
             error(&dead_letter),
             "exporters.victorialogs: pipeline `metrics` sends it metrics, \
-             but a `victorialogs` exporter takes logs only"
+             but a victorialogs exporter takes logs only: use it in logs pipelines"
         );
     }
 
@@ -1118,7 +1122,7 @@ service:
         assert_eq!(
             error(&with("    endpoint: jaeger:4317", "logs")),
             "exporters.jaeger: pipeline `logs` sends it logs, \
-             but a `jaeger` exporter takes traces only"
+             but a jaeger exporter takes traces only: use it in traces pipelines"
         );
         assert_eq!(
             error(&with(
@@ -1126,7 +1130,7 @@ service:
                 "metrics/app"
             )),
             "exporters.jaeger: pipeline `metrics/app` sends it metrics, \
-             but a `jaeger` exporter takes traces only"
+             but a jaeger exporter takes traces only: use it in traces pipelines"
         );
         assert!(
             error(&with("    tls: {insecure: true}", "traces"))

@@ -1137,4 +1137,53 @@ service:
                 .starts_with("exporters.jaeger.endpoint:"),
         );
     }
+
+    #[test]
+    fn s3_exporters_resolve_with_collector_keys_and_name_the_field_at_fault() {
+        // Fed by Kafka: the default five-minute rollover is allowed.
+        let config = |exporter: &str| {
+            format!(
+                "receivers:\n  kafka:\n    brokers: [k:9092]\n\
+                 extensions:\n  file_storage: {{}}\n\
+                 exporters:\n  s3/archive:\n{exporter}\n\
+                 service:\n  extensions: [file_storage]\n  pipelines:\n    logs:\n      \
+                 receivers: [kafka]\n      exporters: [s3/archive]\n"
+            )
+        };
+        let resolved = resolve_text(&config(
+            "    s3uploader:\n      s3_bucket: archive\n      compression: gzip\n    marshaler: parquet",
+        ))
+        .unwrap();
+        let Exporter::S3(s3) = &resolved.exporters["s3/archive"].kind else {
+            panic!("an s3 exporter")
+        };
+        assert_eq!(s3.s3uploader.s3_bucket, "archive");
+        assert_eq!(s3.rollover.max_age, std::time::Duration::from_secs(300));
+        assert_eq!(
+            s3.s3uploader.request_checksum_calculation,
+            crate::exporter::s3::ChecksumWhen::WhenRequired
+        );
+
+        let refused = |exporter: &str| error(&config(exporter));
+        assert_eq!(
+            refused("    s3uploader:\n      s3_bucket: ab"),
+            "exporters.s3/archive.s3uploader.s3_bucket: required: the bucket's name (at least 3 characters)"
+        );
+        assert!(
+            refused(
+                "    s3uploader:\n      s3_bucket: archive\n      s3_partition_format: \"%Y/%Q\""
+            )
+            .starts_with(
+                "exporters.s3/archive.s3uploader.s3_partition_format: `%Q` is not supported"
+            )
+        );
+        assert!(
+            refused("    s3uploader:\n      s3_bucket: archive\n    sending_queue:\n      storage: file_storage")
+                .starts_with("exporters.s3/archive.sending_queue.storage: the s3 exporter acknowledges")
+        );
+        assert!(
+            refused("    s3uploader:\n      s3_bucket: archive\n    bucket: x")
+                .contains("unknown field `bucket`")
+        );
+    }
 }

@@ -30,5 +30,9 @@ mod kafka;
 mod kafka_faults;
 // Shared helpers of the Kafka tests.
 mod kafka_support;
+// The metrics stores, real InfluxDB, Prometheus and VictoriaMetrics (issue 16).
+mod metrics_stores;
+// Shared helpers of the metrics-store tests.
+mod stores_support;
 // Shared helpers for the modules above.
 mod support;

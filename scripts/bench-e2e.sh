@@ -44,7 +44,8 @@
 #   bash scripts/bench-e2e.sh [SECONDS_PER_SCENARIO]   (default 10)
 #
 # WEIR_BIN=path reuses a release binary already built (a thin-LTO release
-# build takes many minutes on a small machine); SCENARIOS="none grpc-none"
+# build takes many minutes on a small machine), and the plugins already
+# built; SCENARIOS="none grpc-none"
 # runs only those (none always runs first: it is the baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +55,11 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 if [ -z "${WEIR_BIN:-}" ]; then
   cargo build --release -p weir --quiet
 fi
-cargo plugins --quiet
+# With WEIR_BIN the plugins already built are reused too (building them
+# waits for cargo's lock, which other builds on the machine may hold).
+if [ -z "${WEIR_BIN:-}" ] || [ ! -d "$target/wasm32-wasip2/plugin" ]; then
+  cargo plugins --quiet
+fi
 weir=$(realpath "${WEIR_BIN:-$target/release/weir}")
 plugins=$(realpath "$target/wasm32-wasip2/plugin")
 work=$(mktemp -d)

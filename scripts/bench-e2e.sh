@@ -14,6 +14,14 @@
 #                      export path's cost; on a LAN or loopback it buys
 #                      nothing)
 #
+# Metrics (`weir gen --signal metrics`), each against its own baseline:
+#   metrics-none     → `null` exporter: the metrics baseline
+#   influxdb         → `influxdb` exporter (line protocol, gzip) → a discard server
+#   influxdb-none    → the same with `compression: none`
+#   remote-write     → `prometheusremotewrite` exporter (snappy protobuf) → a discard server
+# The discard server (Python, not measured) answers 204 to every POST
+# after reading the body, as a store that takes everything would.
+#
 # Every scenario's pipeline has the same processors apart from its plugin
 # (none: `weir gen` already sends 1,000-record requests), so each ratio
 # compares the baseline with exactly one change: the plugin, or the
@@ -36,7 +44,8 @@
 #   bash scripts/bench-e2e.sh [SECONDS_PER_SCENARIO]   (default 10)
 #
 # WEIR_BIN=path reuses a release binary already built (a thin-LTO release
-# build takes many minutes on a small machine); SCENARIOS="none grpc-none"
+# build takes many minutes on a small machine), and the plugins already
+# built; SCENARIOS="none grpc-none"
 # runs only those (none always runs first: it is the baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +55,11 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 if [ -z "${WEIR_BIN:-}" ]; then
   cargo build --release -p weir --quiet
 fi
-cargo plugins --quiet
+# With WEIR_BIN the plugins already built are reused too (building them
+# waits for cargo's lock, which other builds on the machine may hold).
+if [ -z "${WEIR_BIN:-}" ] || [ ! -d "$target/wasm32-wasip2/plugin" ]; then
+  cargo plugins --quiet
+fi
 weir=$(realpath "${WEIR_BIN:-$target/release/weir}")
 plugins=$(realpath "$target/wasm32-wasip2/plugin")
 work=$(mktemp -d)
@@ -71,6 +84,7 @@ edge_telemetry=127.0.0.1:28888
 far_grpc=127.0.0.1:24327
 far_http=127.0.0.1:24328
 far_telemetry=127.0.0.1:28898
+discard=127.0.0.1:24338
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -129,12 +143,40 @@ YAML
   start_weir "the far end" "$work/far.yaml" "$work/far.log" "$far_telemetry"
 }
 
+# The stores' stand-in for the metrics scenarios: reads each request's
+# body and answers 204. Started once, stopped with the weirs.
+discard_server() {
+  python3 - "$discard" <<'PY' &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+host, port = sys.argv[1].rsplit(":", 1)
+class Discard(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer((host, int(port)), Discard).serve_forever()
+PY
+  running+=("$!")
+  for _ in $(seq 50); do
+    curl -s -o /dev/null -X POST "http://$discard/" && return 0
+    sleep 0.1
+  done
+  echo "the discard server did not start" >&2
+  return 1
+}
+
 # One scenario: name, processors block ("" for none), processor list,
-# exporters block, exporter id, whether it forwards to the far end, and
-# the protocol `weir gen` sends with (http unless given).
+# exporters block, exporter id, whether it forwards to the far end, the
+# protocol `weir gen` sends with (http unless given) and the signal (logs
+# unless given).
 scenario() {
   local name=$1 processors=$2 chain=$3 exporters=$4 exporter=$5 forwards=$6
-  local protocol=${7:-http} endpoint
+  local protocol=${7:-http} signal=${8:-logs} endpoint
   if [ -n "${SCENARIOS:-}" ] && [ "$name" != none ] &&
     ! [[ " $SCENARIOS " == *" $name "* ]]; then
     return 0
@@ -163,7 +205,7 @@ service:
   telemetry:
     address: $edge_telemetry
   pipelines:
-    logs:
+    $signal:
       receivers: [otlp]
       processors: [$chain]
       exporters: [$exporter]
@@ -173,7 +215,7 @@ YAML
   before=$(cpu_ticks "$edge")
   endpoint="http://$edge_http"
   [ "$protocol" = grpc ] && endpoint="http://$edge_grpc"
-  summary=$("$weir" gen --protocol "$protocol" --endpoint "$endpoint" --duration "$seconds" \
+  summary=$("$weir" gen --protocol "$protocol" --signal "$signal" --endpoint "$endpoint" --duration "$seconds" \
     --connections 8 --batch 1000 --json 2> /dev/null)
   after=$(cpu_ticks "$edge")
   stop_weir "$edge"
@@ -218,8 +260,23 @@ scenario fwd-otlp-none "" "" "  otlp/far:
 scenario fwd-otlphttp-none "" "" "  otlphttp/far:
     endpoint: http://$far_http
     compression: none" otlphttp/far yes
+metrics_scenarios="metrics-none influxdb influxdb-none remote-write"
+if [ -z "${SCENARIOS:-}" ] || [[ " $SCENARIOS " == *" influxdb"* ]] ||
+  [[ " $SCENARIOS " == *" remote-write "* ]]; then
+  discard_server
+fi
+scenario metrics-none "" "" "  null:" null no http metrics
+scenario influxdb "" "" "  influxdb/discard:
+    endpoint: http://$discard
+    v1_compatibility: {enabled: true, db: bench}" influxdb/discard no http metrics
+scenario influxdb-none "" "" "  influxdb/discard:
+    endpoint: http://$discard
+    v1_compatibility: {enabled: true, db: bench}
+    compression: none" influxdb/discard no http metrics
+scenario remote-write "" "" "  prometheusremotewrite/discard:
+    endpoint: http://$discard/api/v1/write" prometheusremotewrite/discard no http metrics
 
-python3 - "$work/results.jsonl" <<'PY'
+python3 - "$work/results.jsonl" "$metrics_scenarios" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 base = rows[0]["records_per_cpu_second"]
@@ -248,4 +305,11 @@ for r in rows:
         lost = "" if r["far_end_records"] == r["records"] else \
             f"; the far end got {r['far_end_records']:,} of {r['records']:,} records"
         print(f"  {r['scenario']}: {ratio:.2f} — {verdict}{lost}")
+metrics = sys.argv[2].split()
+if "metrics-none" in by:
+    print("\nMetrics stores (issue 16), against the metrics baseline (metrics-none, `null`),"
+          " the exporter's encoding included, the discard server not measured:")
+    for name in metrics[1:]:
+        if name in by:
+            print(f"  {name}: {by[name]:,} records/CPU-s, {by[name] / by['metrics-none']:.2f} of metrics-none")
 PY

@@ -46,6 +46,10 @@ mod kafka_support;
 mod store_exporters;
 // A local store endpoint that can be down, fail, refuse or accept, and counts what it took.
 mod store_support;
+// The metrics stores, real InfluxDB, Prometheus and VictoriaMetrics (issue 16).
+mod metrics_stores;
+// Shared helpers of the metrics-store tests.
+mod stores_support;
 // Shared helpers for the modules above.
 mod support;
 // The OTLP receivers behind TLS, mutual TLS and a bearer token (issue 20).

@@ -342,3 +342,181 @@ fn json_object(attributes: &[KeyValue]) -> String {
     }
     serde_json::Value::Object(object).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exporter::influxdb::line::tests::{Value, parse};
+    use crate::otlp::common::{AnyValue, InstrumentationScope, any_value};
+    use crate::otlp::logs::{LogRecord, ResourceLogs, ScopeLogs};
+    use crate::otlp::resource::Resource;
+    use crate::otlp::trace::{ResourceSpans, ScopeSpans, Span, Status, span};
+
+    const LIMITS: Limits = Limits {
+        max_lines: usize::MAX,
+        max_bytes: usize::MAX,
+    };
+
+    fn kv(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        }
+    }
+
+    fn s(text: &str) -> any_value::Value {
+        any_value::Value::StringValue(text.into())
+    }
+
+    fn resource() -> Option<Resource> {
+        Some(Resource {
+            attributes: vec![kv("service.name", s("shop")), kv("host.name", s("h1"))],
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn a_log_record_as_otel2influx_writes_it() {
+        let request = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: resource(),
+                scope_logs: vec![ScopeLogs {
+                    scope: Some(InstrumentationScope::default()),
+                    log_records: vec![LogRecord {
+                        time_unix_nano: 7,
+                        observed_time_unix_nano: 8,
+                        severity_number: 9,
+                        severity_text: "INFO".into(),
+                        body: Some(AnyValue {
+                            value: Some(s("GET /cart \"ok\"")),
+                        }),
+                        attributes: vec![kv("status", any_value::Value::IntValue(200))],
+                        trace_id: vec![1; 16],
+                        span_id: vec![2; 8],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let mut out = Lines::default();
+        let mut skipped = Skipped::default();
+        logs(
+            &request,
+            &["service.name".into()],
+            LIMITS,
+            &mut out,
+            &mut skipped,
+        );
+        let lines = parse(std::str::from_utf8(&out.buf).unwrap());
+        assert_eq!(lines.len(), 1);
+        let line = &lines[0];
+        assert_eq!(line.measurement, "logs");
+        assert_eq!(line.time, 7);
+        assert_eq!(
+            line.tags,
+            [
+                ("service.name".to_string(), "shop".to_string()),
+                ("span_id".into(), "0202020202020202".into()),
+                ("trace_id".into(), "01010101010101010101010101010101".into()),
+            ]
+        );
+        assert_eq!(
+            line.fields,
+            [
+                ("observed_time_unix_nano".to_string(), Value::Int(8)),
+                ("severity_number".into(), Value::Int(9)),
+                ("severity_text".into(), Value::Str("INFO".into())),
+                ("body".into(), Value::Str("GET /cart \"ok\"".into())),
+                (
+                    "attributes".into(),
+                    Value::Str(r#"{"host.name":"h1","status":200}"#.into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_span_with_an_event_and_a_link() {
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: resource(),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        trace_id: vec![1; 16],
+                        span_id: vec![2; 8],
+                        name: "GET /cart".into(),
+                        kind: span::SpanKind::Server as i32,
+                        start_time_unix_nano: 1_000,
+                        end_time_unix_nano: 1_500,
+                        status: Some(Status {
+                            code: 2,
+                            message: "boom".into(),
+                        }),
+                        events: vec![span::Event {
+                            time_unix_nano: 1_200,
+                            name: "retry".into(),
+                            ..Default::default()
+                        }],
+                        links: vec![span::Link {
+                            trace_id: vec![3; 16],
+                            span_id: vec![4; 8],
+                            trace_state: "a=b".into(),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let mut out = Lines::default();
+        let mut skipped = Skipped::default();
+        let dims = ["service.name".to_string(), "span.name".to_string()];
+        spans(&request, &dims, LIMITS, &mut out, &mut skipped);
+        assert_eq!(skipped, Skipped::default());
+        let lines = parse(std::str::from_utf8(&out.buf).unwrap());
+        let measurements: Vec<&str> = lines.iter().map(|l| l.measurement.as_str()).collect();
+        assert_eq!(measurements, ["spans", "logs", "span-links"]);
+        let span = &lines[0];
+        assert_eq!(span.time, 1_000);
+        let tag = |k: &str| {
+            span.tags
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(tag("span.name"), Some("GET /cart"));
+        assert_eq!(tag("service.name"), Some("shop"));
+        let field = |k: &str| {
+            span.fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(field("span.name"), None, "a tag, not also a field");
+        assert_eq!(field("span.kind"), Some(Value::Str("Server".into())));
+        assert_eq!(field("duration_nano"), Some(Value::Int(500)));
+        assert_eq!(field("otel.status_code"), Some(Value::Str("Error".into())));
+        assert_eq!(
+            field("otel.status_description"),
+            Some(Value::Str("boom".into()))
+        );
+        assert_eq!(
+            field("attributes"),
+            Some(Value::Str(r#"{"host.name":"h1"}"#.into()))
+        );
+        assert_eq!(lines[1].time, 1_200);
+        assert_eq!(
+            lines[1].fields,
+            [("event.name".to_string(), Value::Str("retry".into()))]
+        );
+        assert_eq!(
+            lines[2].fields,
+            [("trace_state".to_string(), Value::Str("a=b".into()))]
+        );
+    }
+}

@@ -57,8 +57,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Vec<String>> {
     // header and their `End`; only depth 0 is the component's own.
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
+        // The same words as a component that fails to compile: to its
+        // author, a malformed file is one that does not compile.
         let payload = payload.map_err(|e| Error::Wasmtime {
-            context: "the component is malformed",
+            context: "the component does not compile",
             message: e.to_string(),
         })?;
         match payload {
@@ -90,10 +92,19 @@ pub(crate) fn provided(name: &str) -> bool {
 }
 
 /// Reads a component's imports and refuses it, naming the first import
-/// weir lacks and what weir has, before it is compiled.
+/// weir lacks and what weir has, before it is compiled. An import of
+/// another version of weir's own package is left to the world check,
+/// which says which version the plugin was built for.
 pub(crate) fn check(bytes: &[u8]) -> Result<Vec<String>> {
     let imports = read(bytes)?;
-    if let Some(missing) = imports.iter().find(|name| !provided(name)) {
+    let other_weir_version = |name: &str| {
+        name.starts_with(&format!("{WORLD_PACKAGE}/"))
+            && !name.ends_with(&format!("@{WORLD_VERSION}"))
+    };
+    if let Some(missing) = imports
+        .iter()
+        .find(|name| !provided(name) && !other_weir_version(name))
+    {
         return Err(Error::UnknownImport {
             import: missing.clone(),
             hint: hint(missing),

@@ -45,7 +45,7 @@ fn float() -> impl Strategy<Value = f64> {
     -1e9f64..1e9
 }
 
-fn any_value() -> impl Strategy<Value = AnyValue> {
+pub(super) fn any_value() -> impl Strategy<Value = AnyValue> {
     use any_value::Value;
     let leaf = prop_oneof![
         Just(None),
@@ -77,7 +77,7 @@ fn any_value() -> impl Strategy<Value = AnyValue> {
     })
 }
 
-fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+pub(super) fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
     vec(
         (key(), proptest::option::of(any_value())).prop_map(|(key, value)| KeyValue {
             key,

@@ -12,12 +12,14 @@ use std::fmt;
 /// A field's wire type (protobuf encoding spec, "Message Structure").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WireType {
-    Varint,
-    Fixed64,
-    Len,
-    StartGroup,
-    EndGroup,
-    Fixed32,
+    // The numbers are the wire format's (the walk's step table is built
+    // from them).
+    Varint = 0,
+    Fixed64 = 1,
+    Len = 2,
+    StartGroup = 3,
+    EndGroup = 4,
+    Fixed32 = 5,
 }
 
 /// Why bytes were refused, without allocating.
@@ -128,6 +130,18 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    /// The next byte, not consumed.
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    /// Consumes the byte [`Reader::peek`] returned.
+    #[inline(always)]
+    pub(crate) fn bump(&mut self) {
+        self.pos += 1;
+    }
+
     /// The request offset of the next byte.
     #[inline]
     pub(crate) fn offset(&self) -> usize {
@@ -150,6 +164,13 @@ impl<'a> Reader<'a> {
         {
             self.pos += 1;
             return Ok(u64::from(b));
+        }
+        // Two bytes: the length of most records and attribute lists.
+        if let Some(&[b0, b1]) = self.buf.get(self.pos..self.pos + 2).map(<[u8]>::as_ref)
+            && b1 < 0x80
+        {
+            self.pos += 2;
+            return Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7);
         }
         self.varint_slow()
     }

@@ -47,6 +47,37 @@ pub(crate) struct Schema {
     /// (the last occurrence, as prost keeps it): a log record's severity,
     /// which filters read for every record.
     pub capture: Option<u32>,
+    /// What to do on each one-byte key (field numbers 1-15, any wire
+    /// type), the field's kind and the key's wire type folded into one
+    /// lookup: nearly every key in an OTLP request is one byte, and the
+    /// walk meets tens of them per record.
+    pub steps: [Step; 128],
+}
+
+/// The walk's action for a one-byte key (see [`Schema::steps`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// A known varint field as a varint.
+    Varint,
+    /// The captured varint field.
+    Capture,
+    /// A known 8-byte field as fixed64.
+    Fixed64,
+    /// A known 4-byte field as fixed32.
+    Fixed32,
+    /// A bytes field.
+    Bytes,
+    /// A string field: its bytes must be UTF-8.
+    Str,
+    /// A repeated fixed64, packed.
+    PackedFixed64,
+    /// A repeated varint, packed.
+    PackedVarint,
+    /// An embedded message (its schema is in the table).
+    Msg,
+    /// Anything else (unknown field, wrong wire type, invalid key): the
+    /// general path, which words the refusal.
+    Other,
 }
 
 impl Schema {
@@ -69,6 +100,39 @@ const fn table(fields: &'static [(u32, Kind)]) -> [Option<Kind>; TABLE] {
     t
 }
 
+/// The step for a field of `kind` met with wire type `wire` (the numeric
+/// value from the key); [`Step::Other`] when prost would refuse the pair.
+pub(crate) const fn step(kind: Kind, wire: u8, captured: bool) -> Step {
+    match (kind, wire) {
+        (Varint | PackedVarint, 0) if captured => Step::Capture,
+        (Varint | PackedVarint, 0) => Step::Varint,
+        (Fixed64 | PackedFixed64, 1) => Step::Fixed64,
+        (Fixed32, 5) => Step::Fixed32,
+        (Bytes, 2) => Step::Bytes,
+        (Str, 2) => Step::Str,
+        (PackedFixed64, 2) => Step::PackedFixed64,
+        (PackedVarint, 2) => Step::PackedVarint,
+        (Msg(_), 2) => Step::Msg,
+        _ => Step::Other,
+    }
+}
+
+/// The steps of a message whose fields are `table`, capturing `capture`.
+const fn steps(table: &[Option<Kind>; TABLE], capture: Option<u32>) -> [Step; 128] {
+    let mut steps = [Step::Other; 128];
+    let mut key = 0;
+    while key < 128 {
+        let number = key >> 3;
+        let captured = matches!(capture, Some(c) if c as usize == number);
+        // Field number 0 stays `Other`: the general path refuses it.
+        if let (Some(kind), true) = (table[number], number > 0) {
+            steps[key] = step(kind, (key & 7) as u8, captured);
+        }
+        key += 1;
+    }
+    steps
+}
+
 const fn msg(name: &'static str, fields: &'static [(u32, Kind)], level: Option<usize>) -> Schema {
     Schema {
         name,
@@ -76,6 +140,26 @@ const fn msg(name: &'static str, fields: &'static [(u32, Kind)], level: Option<u
         level,
         one_child: false,
         capture: None,
+        steps: steps(&table(fields), None),
+    }
+}
+
+impl Schema {
+    /// This schema, keeping the varint field `number` in its nodes.
+    const fn capturing(self, number: u32) -> Schema {
+        Schema {
+            capture: Some(number),
+            steps: steps(&self.table, Some(number)),
+            ..self
+        }
+    }
+
+    /// This schema, expecting at most one child node.
+    const fn one_child(self) -> Schema {
+        Schema {
+            one_child: true,
+            ..self
+        }
     }
 }
 
@@ -146,10 +230,7 @@ const LOG_RECORD_FIELDS: &[(u32, Kind)] = &[
 ];
 /// `LogRecord.severity_number`.
 pub(crate) const SEVERITY_FIELD: u32 = 2;
-static LOG_RECORD: Schema = Schema {
-    capture: Some(SEVERITY_FIELD),
-    ..msg("LogRecord", LOG_RECORD_FIELDS, Some(2))
-};
+static LOG_RECORD: Schema = msg("LogRecord", LOG_RECORD_FIELDS, Some(2)).capturing(SEVERITY_FIELD);
 
 // trace.v1
 pub(crate) static TRACE_REQUEST: Schema = msg(
@@ -235,13 +316,7 @@ static METRIC_FIELDS: &[(u32, Kind)] = &[
     (10, Msg(&EXPONENTIAL_HISTOGRAM)),
     (11, Msg(&SUMMARY)),
 ];
-static METRIC: Schema = Schema {
-    name: "Metric",
-    table: table(METRIC_FIELDS),
-    level: Some(2),
-    one_child: true,
-    capture: None,
-};
+static METRIC: Schema = msg("Metric", METRIC_FIELDS, Some(2)).one_child();
 /// The `Metric.data` oneof's field numbers.
 pub(crate) const GAUGE_FIELD: u32 = 5;
 pub(crate) const SUM_FIELD: u32 = 7;

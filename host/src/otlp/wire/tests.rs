@@ -182,6 +182,24 @@ proptest! {
     }
 
     #[test]
+    fn the_attribute_shortcut_accepts_only_what_prost_decodes(
+        attributes in arbitrary::attributes(),
+        value in arbitrary::any_value(),
+        edits in edits(),
+    ) {
+        for attribute in attributes {
+            let bytes = damage(attribute.encode_to_vec(), &edits);
+            if super::attributes::scalar_key_value(&bytes, 0) {
+                prop_assert!(KeyValue::decode(&bytes[..]).is_ok(), "{:?}", bytes);
+            }
+        }
+        let bytes = damage(value.encode_to_vec(), &edits);
+        if super::attributes::scalar_any_value(&bytes, 0) {
+            prop_assert!(AnyValue::decode(&bytes[..]).is_ok(), "{:?}", bytes);
+        }
+    }
+
+    #[test]
     fn random_bytes_are_refused_as_prost_refuses_them(bytes in vec(any::<u8>(), 0..64)) {
         for signal in Signal::ALL {
             refusal_agrees(signal, &bytes)?;

@@ -8,9 +8,10 @@
 //! refuses is one `prost` refuses (the property tests in `tests` hold the
 //! two to that); the reasons are worded here, not prost's.
 
+use super::attributes::{scalar_any_value, scalar_key_value};
 use super::index::{Builder, Node};
 use super::reader::{Fault, Reader, Reason, WireType};
-use super::schema::{Kind, Schema};
+use super::schema::{ANY_VALUE, KEY_VALUE, Kind, Schema, Step, step};
 
 /// How deep messages may nest: prost's `RECURSION_LIMIT`.
 pub(crate) const RECURSION_LIMIT: u32 = 100;
@@ -28,28 +29,52 @@ pub(crate) fn walk(
     builder: &mut Builder,
 ) -> Result<(), Fault> {
     let mut r = Reader::new(buf, base);
-    while !r.is_empty() {
+    while let Some(first) = r.peek() {
         let field_start = r.offset();
-        let (number, wire) = r.key()?;
-        let Some(kind) = schema.field(number) else {
-            skip_unknown(&mut r, number, wire, budget)?;
-            continue;
+        // The common case: a one-byte key the schema knows, as a table
+        // lookup. Anything else takes the general path below.
+        let fast = match schema.steps.get(usize::from(first)) {
+            Some(&step) if step != Step::Other => Some(step),
+            _ => None,
         };
-        match (kind, wire) {
-            (Kind::Varint | Kind::PackedVarint, WireType::Varint) => {
+        let (number, step) = if let Some(step) = fast {
+            r.bump();
+            (u32::from(first >> 3), step)
+        } else {
+            let (number, wire) = r.key()?;
+            let Some(kind) = schema.field(number) else {
+                skip_unknown(&mut r, number, wire, budget)?;
+                continue;
+            };
+            let step = step(kind, wire as u8, schema.capture == Some(number));
+            if step == Step::Other {
+                return Err(Fault {
+                    at: field_start,
+                    reason: Reason::WrongWire {
+                        number,
+                        message: schema.name,
+                        wire,
+                    },
+                });
+            }
+            (number, step)
+        };
+        match step {
+            Step::Varint => {
+                r.varint()?;
+            }
+            Step::Capture => {
                 let value = r.varint()?;
-                if schema.capture == Some(number)
-                    && let Some((level, at)) = node
-                {
+                if let Some((level, at)) = node {
                     builder.levels[level][at].value = value;
                 }
             }
-            (Kind::Fixed64 | Kind::PackedFixed64, WireType::Fixed64) => r.skip(8)?,
-            (Kind::Fixed32, WireType::Fixed32) => r.skip(4)?,
-            (Kind::Bytes, WireType::Len) => {
+            Step::Fixed64 => r.skip(8)?,
+            Step::Fixed32 => r.skip(4)?,
+            Step::Bytes => {
                 r.len_delimited()?;
             }
-            (Kind::Str, WireType::Len) => {
+            Step::Str => {
                 let (text, at) = r.len_delimited()?;
                 // ASCII (most text in telemetry) is checked a word at a time.
                 if !text.is_ascii()
@@ -64,7 +89,7 @@ pub(crate) fn walk(
                     });
                 }
             }
-            (Kind::PackedFixed64, WireType::Len) => {
+            Step::PackedFixed64 => {
                 let (values, at) = r.len_delimited()?;
                 if values.len() % 8 != 0 {
                     return Err(Fault {
@@ -77,19 +102,34 @@ pub(crate) fn walk(
                     });
                 }
             }
-            (Kind::PackedVarint, WireType::Len) => {
+            Step::PackedVarint => {
                 let (values, at) = r.len_delimited()?;
                 let mut p = Reader::new(values, at);
                 while !p.is_empty() {
                     p.varint()?;
                 }
             }
-            (Kind::Msg(inner), WireType::Len) => {
+            Step::Msg => {
+                let Some(Kind::Msg(inner)) = schema.field(number) else {
+                    unreachable!("a Msg step is a message field");
+                };
                 if budget == 0 {
                     return Err(r.fault(Reason::TooDeep));
                 }
                 let header_end = r.offset();
                 let (body, at) = r.len_delimited()?;
+                // Attributes and bodies: the shortcut, when it is sure
+                // (it needs budget for a `KeyValue` and its value).
+                let certain = if std::ptr::eq(inner, &KEY_VALUE) {
+                    budget >= 2 && scalar_key_value(body, at)
+                } else if std::ptr::eq(inner, &ANY_VALUE) {
+                    scalar_any_value(body, at)
+                } else {
+                    false
+                };
+                if certain {
+                    continue;
+                }
                 let node = inner.level.map(|level| {
                     let node = Node {
                         start: field_start as u32,
@@ -108,16 +148,7 @@ pub(crate) fn walk(
                     builder.close(level, n);
                 }
             }
-            (_, wire) => {
-                return Err(Fault {
-                    at: field_start,
-                    reason: Reason::WrongWire {
-                        number,
-                        message: schema.name,
-                        wire,
-                    },
-                });
-            }
+            Step::Other => unreachable!("refused above"),
         }
     }
     Ok(())

@@ -41,7 +41,16 @@
 # least 3,000,000 records per CPU-second and within 10% of none (ratio
 # >= 0.91: at most 10% more CPU per record), and gRPC within 10% of HTTP.
 #
-#   bash scripts/bench-e2e.sh [SECONDS_PER_SCENARIO]   (default 10)
+#   bash scripts/bench-e2e.sh [--cores LIST] [SECONDS_PER_SCENARIO]   (default 10)
+#
+# --cores 1,2,4,8 pins weir to the first N CPUs with taskset (its worker
+# count follows: weir sizes its pools by the CPUs it may run on) and the
+# load generator and the far end to the others, and runs the scenarios
+# once per N; it prints each scenario's scaling efficiency against one
+# core: records per CPU-second at N over those at 1 (1.00 = no cost for
+# spreading), and wall-clock rate at N over N times the rate at 1. N must
+# leave at least one CPU for the generator, which must also keep N cores
+# busy: measure 8 cores on a machine with 16 or more.
 #
 # WEIR_BIN=path reuses a release binary already built (a thin-LTO release
 # build takes many minutes on a small machine), and the plugins already
@@ -49,7 +58,27 @@
 # runs only those (none always runs first: it is the baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cores_list=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cores) cores_list="${2:?--cores needs a list such as 1,2,4}"; shift 2 ;;
+    --cores=*) cores_list="${1#--cores=}"; shift ;;
+    -*) echo "unknown option $1 (usage: bench-e2e.sh [--cores LIST] [SECONDS])" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
 seconds="${1:-10}"
+cpus=$(nproc)
+for n in ${cores_list//,/ }; do
+  if ! [ "$n" -ge 1 ] 2> /dev/null || [ "$n" -ge "$cpus" ]; then
+    echo "--cores $n: this machine has $cpus CPUs; weir may take 1 to $((cpus - 1)) of them (the load generator needs the rest)" >&2
+    exit 2
+  fi
+done
+command -v taskset > /dev/null || [ -z "$cores_list" ] || { echo "--cores needs taskset (util-linux)" >&2; exit 2; }
+# The CPU pinning of the current core count: weir's and everything else's.
+weir_pin=()
+others_pin=()
 target="${CARGO_TARGET_DIR:-target}"
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 if [ -z "${WEIR_BIN:-}" ]; then
@@ -92,7 +121,9 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # sets $started to its PID.
 start_weir() {
   local name=$1 config=$2 log=$3 telemetry=$4
-  WEIR_LOG=warn WEIR_CACHE_DIR="$work/cache" "$weir" run --config "$config" 2> "$log" &
+  local pin=("${weir_pin[@]}")
+  [ "$name" = "the far end" ] && pin=("${others_pin[@]}")
+  WEIR_LOG=warn WEIR_CACHE_DIR="$work/cache" "${pin[@]}" "$weir" run --config "$config" 2> "$log" &
   started=$!
   running+=("$started")
   for _ in $(seq 100); do
@@ -215,7 +246,7 @@ YAML
   before=$(cpu_ticks "$edge")
   endpoint="http://$edge_http"
   [ "$protocol" = grpc ] && endpoint="http://$edge_grpc"
-  summary=$("$weir" gen --protocol "$protocol" --signal "$signal" --endpoint "$endpoint" --duration "$seconds" \
+  summary=$("${others_pin[@]}" "$weir" gen --protocol "$protocol" --signal "$signal" --endpoint "$endpoint" --duration "$seconds" \
     --connections 8 --batch 1000 --json 2> /dev/null)
   after=$(cpu_ticks "$edge")
   stop_weir "$edge"
@@ -224,13 +255,14 @@ YAML
     far_records=$(accepted_records "$far_telemetry")
     stop_weir "$far"
   fi
-  python3 - "$name" "$before" "$after" "$tck" "$summary" "$far_records" <<'PY' | tee -a "$work/results.jsonl"
+  python3 - "$name" "$before" "$after" "$tck" "$summary" "$far_records" "${cores:-}" <<'PY' | tee -a "$work/results.jsonl"
 import json, sys
 name, before, after, tck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 summary, far = json.loads(sys.argv[5]), json.loads(sys.argv[6])
+cores = int(sys.argv[7]) if sys.argv[7] else None
 records = summary["records"]
 cpu = (after - before) / tck
-print(json.dumps({"scenario": name, "records": records, "weir_cpu_seconds": round(cpu, 2),
+print(json.dumps({"scenario": name, "cores": cores, "records": records, "weir_cpu_seconds": round(cpu, 2),
                   "records_per_cpu_second": round(records / cpu) if cpu else None,
                   "wall_records_per_second": round(summary["records_per_second"]),
                   "refused": summary["refused"], "far_end_records": far,
@@ -238,55 +270,85 @@ print(json.dumps({"scenario": name, "records": records, "weir_cpu_seconds": roun
 PY
 }
 
-scenario none "" "" "  null:" null no
-scenario noop "  wasm/noop:
+all_scenarios() {
+  scenario none "" "" "  null:" null no
+  scenario noop "  wasm/noop:
     path: $plugins/noop.wasm" "wasm/noop" "  null:" null no
-scenario severity-filter "  wasm/severity:
+  scenario severity-filter "  wasm/severity:
     path: $plugins/severity_filter.wasm
     config: {min_severity: WARN}" "wasm/severity" "  null:" null no
-scenario grpc-none "" "" "  null:" null no grpc
-scenario grpc-filter "  wasm/severity:
+  scenario grpc-none "" "" "  null:" null no grpc
+  scenario grpc-filter "  wasm/severity:
     path: $plugins/severity_filter.wasm
     config: {min_severity: WARN}" "wasm/severity" "  null:" null no grpc
-scenario fwd-otlp "" "" "  otlp/far:
+  scenario fwd-otlp "" "" "  otlp/far:
     endpoint: $far_grpc
     tls: {insecure: true}" otlp/far yes
-scenario fwd-otlphttp "" "" "  otlphttp/far:
+  scenario fwd-otlphttp "" "" "  otlphttp/far:
     endpoint: http://$far_http" otlphttp/far yes
-scenario fwd-otlp-none "" "" "  otlp/far:
+  scenario fwd-otlp-none "" "" "  otlp/far:
     endpoint: $far_grpc
     compression: none
     tls: {insecure: true}" otlp/far yes
-scenario fwd-otlphttp-none "" "" "  otlphttp/far:
+  scenario fwd-otlphttp-none "" "" "  otlphttp/far:
     endpoint: http://$far_http
     compression: none" otlphttp/far yes
+  scenario metrics-none "" "" "  null:" null no http metrics
+  scenario influxdb "" "" "  influxdb/discard:
+    endpoint: http://$discard
+    v1_compatibility: {enabled: true, db: bench}" influxdb/discard no http metrics
+  scenario influxdb-none "" "" "  influxdb/discard:
+    endpoint: http://$discard
+    v1_compatibility: {enabled: true, db: bench}
+    compression: none" influxdb/discard no http metrics
+  scenario remote-write "" "" "  prometheusremotewrite/discard:
+    endpoint: http://$discard/api/v1/write" prometheusremotewrite/discard no http metrics
+}
+
 metrics_scenarios="metrics-none influxdb influxdb-none remote-write"
 if [ -z "${SCENARIOS:-}" ] || [[ " $SCENARIOS " == *" influxdb"* ]] ||
   [[ " $SCENARIOS " == *" remote-write "* ]]; then
   discard_server
 fi
-scenario metrics-none "" "" "  null:" null no http metrics
-scenario influxdb "" "" "  influxdb/discard:
-    endpoint: http://$discard
-    v1_compatibility: {enabled: true, db: bench}" influxdb/discard no http metrics
-scenario influxdb-none "" "" "  influxdb/discard:
-    endpoint: http://$discard
-    v1_compatibility: {enabled: true, db: bench}
-    compression: none" influxdb/discard no http metrics
-scenario remote-write "" "" "  prometheusremotewrite/discard:
-    endpoint: http://$discard/api/v1/write" prometheusremotewrite/discard no http metrics
+if [ -z "$cores_list" ]; then
+  all_scenarios
+else
+  for cores in ${cores_list//,/ }; do
+    weir_pin=(taskset -c "0-$((cores - 1))")
+    others_pin=(taskset -c "$cores-$((cpus - 1))")
+    all_scenarios
+  done
+fi
 
 python3 - "$work/results.jsonl" "$metrics_scenarios" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+all_rows = [json.loads(l) for l in open(sys.argv[1])]
+groups = sorted({r.get("cores") for r in all_rows}, key=lambda c: c or 0)
+for cores in groups:
+    rows = [r for r in all_rows if r.get("cores") == cores]
+    base = rows[0]["records_per_cpu_second"]
+    title = f"weir on {cores} CPU(s)" if cores else "scenario"
+    print(f"\n{title:<17}{'records/CPU-s':>14}{'vs none':>9}{'wall rec/s':>12}{'refused':>9}"
+          f"{'p50 ms':>8}{'p99 ms':>8}{'far end got':>13}")
+    for r in rows:
+        far = "" if r["far_end_records"] is None else f"{r['far_end_records']:,}"
+        print(f"{r['scenario']:<17}{r['records_per_cpu_second']:>14,}{r['records_per_cpu_second']/base:>9.2f}"
+              f"{r['wall_records_per_second']:>12,}{r['refused']:>9,}{r['latency_ms_p50']:>8.1f}"
+              f"{r['latency_ms_p99']:>8.1f}{far:>13}")
+if len(groups) > 1:
+    one = {r["scenario"]: r for r in all_rows if r.get("cores") == groups[0]}
+    print(f"\nScaling against {groups[0]} CPU(s) (issue 19's floor: >= 0.80 at 8):")
+    print(f"{'scenario':<17}{'CPUs':>5}{'per-CPU efficiency':>20}{'wall-clock scaling':>20}")
+    for r in all_rows:
+        first = one.get(r["scenario"])
+        if not first or r.get("cores") == groups[0]:
+            continue
+        n = r["cores"] / groups[0]
+        print(f"{r['scenario']:<17}{r['cores']:>5}"
+              f"{r['records_per_cpu_second'] / first['records_per_cpu_second']:>20.2f}"
+              f"{r['wall_records_per_second'] / (n * first['wall_records_per_second']):>20.2f}")
+rows = [r for r in all_rows if r.get("cores") == groups[0]]
 base = rows[0]["records_per_cpu_second"]
-print(f"\n{'scenario':<17}{'records/CPU-s':>14}{'vs none':>9}{'wall rec/s':>12}{'refused':>9}"
-      f"{'p50 ms':>8}{'p99 ms':>8}{'far end got':>13}")
-for r in rows:
-    far = "" if r["far_end_records"] is None else f"{r['far_end_records']:,}"
-    print(f"{r['scenario']:<17}{r['records_per_cpu_second']:>14,}{r['records_per_cpu_second']/base:>9.2f}"
-          f"{r['wall_records_per_second']:>12,}{r['refused']:>9,}{r['latency_ms_p50']:>8.1f}"
-          f"{r['latency_ms_p99']:>8.1f}{far:>13}")
 by = {r["scenario"]: r["records_per_cpu_second"] for r in rows}
 print("\nIssue 19's floors (one core): severity-filter >= 3,000,000 records/CPU-s and >= 0.91 of none;"
       " gRPC >= 0.91 of HTTP.")

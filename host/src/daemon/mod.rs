@@ -25,6 +25,7 @@ use crate::telemetry::server::{self as telemetry_server, Health};
 /// Runs the daemon until a shutdown signal; returns when everything
 /// accepted has been exported.
 pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
+    crate::allocator::use_small_pages();
     let metrics = Arc::new(Metrics::new());
     let health = Arc::new(Health {
         metrics: metrics.clone(),
@@ -117,6 +118,7 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     drop(feeds);
 
     health.ready.store(true, Ordering::Relaxed);
+    crate::allocator::drop_start_up_code_pages();
     tracing::info!(pipelines = pipelines.len(), "weir is running");
     shutdown_signal().await;
     tracing::info!("shutting down: no new requests; draining");

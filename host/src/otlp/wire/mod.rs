@@ -14,12 +14,12 @@
 //! [`schema`]. The property tests in `tests` hold the walk, the accessors
 //! and the splice to a full prost decode.
 
-mod attributes;
 mod columns;
 mod fields;
 mod index;
 mod reader;
 mod schema;
+mod shortcuts;
 mod splice;
 mod walk;
 

@@ -230,7 +230,8 @@ const LOG_RECORD_FIELDS: &[(u32, Kind)] = &[
 ];
 /// `LogRecord.severity_number`.
 pub(crate) const SEVERITY_FIELD: u32 = 2;
-static LOG_RECORD: Schema = msg("LogRecord", LOG_RECORD_FIELDS, Some(2)).capturing(SEVERITY_FIELD);
+pub(crate) static LOG_RECORD: Schema =
+    msg("LogRecord", LOG_RECORD_FIELDS, Some(2)).capturing(SEVERITY_FIELD);
 
 // trace.v1
 pub(crate) static TRACE_REQUEST: Schema = msg(

@@ -189,13 +189,43 @@ proptest! {
     ) {
         for attribute in attributes {
             let bytes = damage(attribute.encode_to_vec(), &edits);
-            if super::attributes::scalar_key_value(&bytes, 0) {
+            if super::shortcuts::scalar_key_value(&bytes, 0) {
                 prop_assert!(KeyValue::decode(&bytes[..]).is_ok(), "{:?}", bytes);
             }
         }
         let bytes = damage(value.encode_to_vec(), &edits);
-        if super::attributes::scalar_any_value(&bytes, 0) {
+        if super::shortcuts::scalar_any_value(&bytes, 0) {
             prop_assert!(AnyValue::decode(&bytes[..]).is_ok(), "{:?}", bytes);
+        }
+    }
+
+    #[test]
+    fn the_log_record_shortcut_accepts_only_what_prost_decodes(
+        request in arbitrary::logs(),
+        edits in edits(),
+    ) {
+        let records = request.resource_logs.iter()
+            .flat_map(|r| &r.scope_logs)
+            .flat_map(|s| &s.log_records);
+        for record in records {
+            let bytes = record.encode_to_vec();
+            let scalar = |v: &Option<AnyValue>| !matches!(
+                v.as_ref().and_then(|v| v.value.as_ref()),
+                Some(any_value::Value::ArrayValue(_) | any_value::Value::KvlistValue(_))
+            );
+            // Not vacuous: an encoder's record with scalar values takes it.
+            if scalar(&record.body) && record.attributes.iter().all(|a| scalar(&a.value)) {
+                prop_assert_eq!(
+                    super::shortcuts::ordered_log_record(&bytes, 0),
+                    Some(record.severity_number as i64 as u64)
+                );
+            }
+            let damaged = damage(bytes, &edits);
+            if let Some(severity) = super::shortcuts::ordered_log_record(&damaged, 0) {
+                let decoded = LogRecord::decode(&damaged[..]);
+                prop_assert!(decoded.is_ok(), "{:?}", damaged);
+                prop_assert_eq!(decoded.unwrap().severity_number, severity as i32);
+            }
         }
     }
 

@@ -8,10 +8,10 @@
 //! refuses is one `prost` refuses (the property tests in `tests` hold the
 //! two to that); the reasons are worded here, not prost's.
 
-use super::attributes::{scalar_any_value, scalar_key_value};
 use super::index::{Builder, Node};
 use super::reader::{Fault, Reader, Reason, WireType};
-use super::schema::{ANY_VALUE, KEY_VALUE, Kind, Schema, Step, step};
+use super::schema::{ANY_VALUE, KEY_VALUE, Kind, LOG_RECORD, Schema, Step, step};
+use super::shortcuts::{ordered_log_record, scalar_any_value, scalar_key_value};
 
 /// How deep messages may nest: prost's `RECURSION_LIMIT`.
 pub(crate) const RECURSION_LIMIT: u32 = 100;
@@ -143,7 +143,19 @@ pub(crate) fn walk(
                     };
                     (level, builder.open(level, node, schema.one_child))
                 });
-                walk(body, at, inner, budget - 1, node, builder)?;
+                // A log record as encoders write it: the shortcut (it
+                // needs budget for the record, an attribute and its value).
+                let shortcut = match node {
+                    Some((level, n)) if std::ptr::eq(inner, &LOG_RECORD) && budget >= 3 => {
+                        ordered_log_record(body, at).map(|severity| {
+                            builder.levels[level][n].value = severity;
+                        })
+                    }
+                    _ => None,
+                };
+                if shortcut.is_none() {
+                    walk(body, at, inner, budget - 1, node, builder)?;
+                }
                 if let Some((level, n)) = node {
                     builder.close(level, n);
                 }

@@ -45,15 +45,16 @@ pub(crate) fn drop_start_up_code_pages() {
     let Ok(exe) = std::env::current_exe() else {
         return;
     };
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for (start, end) in read_only_mappings_of(&maps, &exe.to_string_lossy()) {
-        // SAFETY: the range is a whole mapping of the executable that the
-        // process cannot write (checked in read_only_mappings_of). For a
-        // private file mapping never written, MADV_DONTNEED only unmaps
-        // the pages: their contents come back from the file on the next
-        // access, unchanged. No Rust reference can be invalidated by it.
+    for (start, end) in unmodified_read_only_mappings_of(&smaps, &exe.to_string_lossy()) {
+        // SAFETY: the range is a whole private mapping of the executable
+        // that the process cannot write and never modified (no anonymous,
+        // copied-on-write pages: relocated data such as RELRO has some and
+        // is left alone). For such a mapping MADV_DONTNEED only unmaps the
+        // pages: the next access maps the file's same bytes again. No Rust
+        // reference can be invalidated by it.
         let rc =
             unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
         if rc != 0 {
@@ -63,32 +64,55 @@ pub(crate) fn drop_start_up_code_pages() {
     }
 }
 
-/// The address ranges of `/proc/self/maps` lines that map `path` without
-/// write permission.
-fn read_only_mappings_of(maps: &str, path: &str) -> Vec<(usize, usize)> {
-    maps.lines()
-        .filter_map(|line| {
-            // Address range, permissions, offset, device, inode; the rest
-            // of the line is the path, which may hold spaces.
-            let mut rest = line;
-            let mut fields = [""; 5];
-            for field in &mut fields {
-                rest = rest.trim_start();
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                *field = &rest[..end];
-                rest = &rest[end..];
-            }
-            let [range, perms, ..] = fields;
-            if rest.trim() != path || perms.contains('w') || !perms.ends_with('p') {
-                return None;
-            }
-            let (start, end) = range.split_once('-')?;
-            Some((
-                usize::from_str_radix(start, 16).ok()?,
-                usize::from_str_radix(end, 16).ok()?,
-            ))
-        })
-        .collect()
+/// The address ranges of the `/proc/self/smaps` mappings of `path` that
+/// are private, not writable and hold no anonymous (modified) page.
+fn unmodified_read_only_mappings_of(smaps: &str, path: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    // The mapping being read: its range, if it is one of `path`'s
+    // read-only private ones.
+    let mut candidate: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        if let Some(header) = mapping_header(line) {
+            let (range, perms, file) = header;
+            candidate = (file == path && !perms.contains('w') && perms.ends_with('p'))
+                .then(|| parse_range(range))
+                .flatten();
+        } else if let Some(kib) = line.strip_prefix("Anonymous:")
+            && let Some(range) = candidate.take()
+            && kib.trim().trim_end_matches("kB").trim() == "0"
+        {
+            found.push(range);
+        }
+    }
+    found
+}
+
+/// A mapping's first smaps line: address range, permissions, offset,
+/// device, inode, then the path (which may hold spaces). `None` for the
+/// `Key: value` lines that follow it.
+fn mapping_header(line: &str) -> Option<(&str, &str, &str)> {
+    let mut rest = line;
+    let mut fields = [""; 5];
+    for field in &mut fields {
+        rest = rest.trim_start();
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        *field = &rest[..end];
+        rest = &rest[end..];
+    }
+    let [range, perms, ..] = fields;
+    (range.contains('-') && !range.ends_with(':') && perms.len() == 4).then_some((
+        range,
+        perms,
+        rest.trim(),
+    ))
+}
+
+fn parse_range(range: &str) -> Option<(usize, usize)> {
+    let (start, end) = range.split_once('-')?;
+    Some((
+        usize::from_str_radix(start, 16).ok()?,
+        usize::from_str_radix(end, 16).ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -96,18 +120,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_executables_read_only_private_mappings_are_picked() {
-        let maps = "\
+    fn only_the_executables_unmodified_read_only_private_mappings_are_picked() {
+        let smaps = "\
 55e649131000-55e649d08000 r--p 00000000 fd:00 123 /opt/weir/bin/weir
+Rss:                4412 kB
+Anonymous:             0 kB
 55e649d08000-55e64c26a000 r-xp 00bd6000 fd:00 123 /opt/weir/bin/weir
-55e64c26a000-55e64c3da000 rw-p 03137000 fd:00 123 /opt/weir/bin/weir
-55e64c3da000-55e64c3db000 r--p 00000000 fd:00 124 /opt/weir/bin/weir-old
+Rss:               17688 kB
+Anonymous:             0 kB
+55e64c26a000-55e64c3da000 r--p 03137000 fd:00 123 /opt/weir/bin/weir
+Rss:                1472 kB
+Anonymous:          1472 kB
+55e64c3da000-55e64c3e0000 rw-p 032a7000 fd:00 123 /opt/weir/bin/weir
+Anonymous:            24 kB
+55e64c3e0000-55e64c3e1000 r--p 00000000 fd:00 124 /opt/weir/bin/weir-old
+Anonymous:             0 kB
 7f4a4e044000-7f4a4e19a000 r-xp 00028000 fd:00 99 /usr/lib/x86_64-linux-gnu/libc.so.6
+Anonymous:             0 kB
 7f4a4e200000-7f4a4e201000 r--s 00000000 fd:00 123 /opt/weir/bin/weir
+Anonymous:             0 kB
 20000000000-20040000000 rw-p 00000000 00:00 0 
+Anonymous:         71216 kB
 ";
         assert_eq!(
-            read_only_mappings_of(maps, "/opt/weir/bin/weir"),
+            unmodified_read_only_mappings_of(smaps, "/opt/weir/bin/weir"),
             vec![
                 (0x55e649131000, 0x55e649d08000),
                 (0x55e649d08000, 0x55e64c26a000)

@@ -58,3 +58,5 @@ mod receiver_security;
 mod memory_limiter;
 // The plugin sandbox: no way out through WASI, limits in every export, bounded logs (issue 20).
 mod sandbox;
+// The sandbox inside `weir run`: environment, log floods, reloads that fail in describe or init.
+mod sandbox_daemon;

@@ -130,6 +130,11 @@ fn a_plugin_flooding_the_log_leaves_weirs_log_bounded_and_the_daemon_serving() {
             .status()
             .is_success()
     );
+    let flood_status = plugin(&daemon, "wasm/flood").expect("listed");
+    let counted = flood_status["serving"]["log_lines_dropped"]
+        .as_u64()
+        .unwrap();
+    assert!(counted > 0, "{flood_status}");
     assert_eq!(daemon.stop().code(), Some(0));
 
     let log = daemon.log();

@@ -13,7 +13,8 @@
 //!   `log-flood` (`lines` log calls per batch), `log-huge` (ten 1 MiB
 //!   lines), `stdout-flood` / `stderr-flood` (1 MiB per batch),
 //!   `stderr-then-trap`, `leak` (open a WASI handle per batch, never
-//!   closed);
+//!   closed), `otlp-bomb` (replace the batch with `bomb_mib` MiB of empty
+//!   log records through `set-otlp`);
 //! - `tcp_target`: an address the test listens on, for the connect probe.
 //!
 //! `describe` takes no input, so its behaviour comes from [`DESCRIBE`],
@@ -56,6 +57,8 @@ struct Settings {
     tcp_target: Option<String>,
     #[serde(default = "default_lines")]
     lines: u32,
+    #[serde(default)]
+    bomb_mib: u32,
 }
 
 fn default_lines() -> u32 {
@@ -95,6 +98,29 @@ fn leak(n: u32) {
     for _ in 0..n {
         std::mem::forget(wasip2::sockets::instance_network::instance_network());
     }
+}
+
+/// An OTLP logs request of `mib` MiB made of empty log records, two bytes
+/// each: the most records per byte a request can hold.
+fn otlp_bomb(mib: u32) -> Vec<u8> {
+    fn wrap(field_key: u8, body: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![field_key];
+        let mut len = body.len() as u64;
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            out.push(if len == 0 { byte } else { byte | 0x80 });
+            if len == 0 {
+                break;
+            }
+        }
+        out.extend(body);
+        out
+    }
+    // ScopeLogs.log_records (2) in ResourceLogs.scope_logs (2) in
+    // ExportLogsServiceRequest.resource_logs (1).
+    let records = [0x12u8, 0x00].repeat((mib as usize) << 19);
+    wrap(0x0a, wrap(0x12, records))
 }
 
 fn report(batch: &Batch, key: &str, value: String) {
@@ -306,6 +332,10 @@ impl Plugin for Prober {
                 panic!("prober: trapping after a flood of stderr");
             }
             "leak" => leak(1),
+            "otlp-bomb" => {
+                let result = batch.set_otlp(&otlp_bomb(self.settings.bomb_mib));
+                report(batch, "set_otlp", format!("{result:?}"));
+            }
             other => misbehave(other),
         }
         Ok(Outcome::keep_all())

@@ -21,6 +21,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("future-version", "FUTURE_VERSION"),
     ("severity-variants", "SEVERITY_VARIANTS"),
     ("tagger", "TAGGER"),
+    ("prober", "PROBER"),
 ];
 
 const WASM_TARGET: &str = "wasm32-wasip2";

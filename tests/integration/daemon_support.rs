@@ -20,6 +20,8 @@ pub struct Daemon {
     pub grpc: String,
     /// `http://127.0.0.1:<port>` of /metrics, /healthz, /readyz.
     pub telemetry: String,
+    /// Variables added to the process's environment.
+    env: Vec<(String, String)>,
 }
 
 /// reqwest is built without a TLS crypto provider of its own (weir hands
@@ -75,6 +77,16 @@ impl Daemon {
     /// free loopback ports, `{data}` by the data directory and `{dir}` by
     /// `dir`. The ports stay the same across [`Daemon::restart`].
     pub fn from_config(dir: tempfile::TempDir, config: &str) -> Daemon {
+        Daemon::from_config_with_env(dir, config, &[])
+    }
+
+    /// Like [`Daemon::from_config`], with `env` added to the process's
+    /// environment.
+    pub fn from_config_with_env(
+        dir: tempfile::TempDir,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let (http, grpc, telemetry) = (free_port(), free_port(), free_port());
         let data = dir.path().join("data");
         let config = config
@@ -90,6 +102,10 @@ impl Daemon {
             http: format!("http://127.0.0.1:{http}"),
             grpc: format!("http://127.0.0.1:{grpc}"),
             telemetry: format!("http://127.0.0.1:{telemetry}"),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         daemon.restart();
         daemon
@@ -112,6 +128,7 @@ impl Daemon {
             .current_dir(self.dir.path())
             .env("WEIR_CACHE_DIR", self.dir.path().join("cache"))
             .env("WEIR_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

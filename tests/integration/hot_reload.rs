@@ -14,7 +14,7 @@ use weir_tests::plugin_files::tagger;
 use crate::daemon_support::{Daemon, json_attr};
 
 /// `GET /plugins`.
-fn status(daemon: &Daemon) -> Value {
+pub(crate) fn status(daemon: &Daemon) -> Value {
     let body = reqwest::blocking::get(format!("{}/plugins", daemon.telemetry))
         .and_then(|r| r.text())
         .expect("weir serves /plugins");
@@ -22,7 +22,7 @@ fn status(daemon: &Daemon) -> Value {
 }
 
 /// The status of plugin `id`, if listed.
-fn plugin(daemon: &Daemon, id: &str) -> Option<Value> {
+pub(crate) fn plugin(daemon: &Daemon, id: &str) -> Option<Value> {
     status(daemon)["plugins"]
         .as_array()?
         .iter()
@@ -32,7 +32,12 @@ fn plugin(daemon: &Daemon, id: &str) -> Option<Value> {
 
 /// Polls `check` every 20 ms until it holds; panics with `what` and the
 /// daemon's log after `limit`.
-fn wait_for(daemon: &Daemon, what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+pub(crate) fn wait_for(
+    daemon: &Daemon,
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> bool,
+) {
     let deadline = Instant::now() + limit;
     while !check() {
         assert!(
@@ -79,7 +84,7 @@ fn reloads(daemon: &Daemon, id: &str) -> u64 {
 
 /// Replaces `path` the way an editor does: write a temporary file beside
 /// it, then rename it over.
-fn replace_by_rename(path: &Path, bytes: &[u8]) {
+pub(crate) fn replace_by_rename(path: &Path, bytes: &[u8]) {
     let tmp = path.with_file_name(format!(
         ".{}.tmp",
         path.file_name().unwrap().to_string_lossy()
@@ -110,7 +115,7 @@ fn gen_summary(load: Child) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("weir gen summary {line:?}: {e}"))
 }
 
-fn plugin_dir_daemon(root: tempfile::TempDir) -> Daemon {
+pub(crate) fn plugin_dir_daemon(root: tempfile::TempDir) -> Daemon {
     Daemon::start_in(
         root,
         "  batch:\n    timeout: 20ms\n    send_batch_size: 200",

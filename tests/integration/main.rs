@@ -56,3 +56,7 @@ mod support;
 mod receiver_security;
 // The memory_limiter processor under a load its exporter cannot keep up with (issue 20).
 mod memory_limiter;
+// The plugin sandbox: no way out through WASI, limits in every export, bounded logs (issue 20).
+mod sandbox;
+// The sandbox inside `weir run`: environment, log floods, reloads that fail in describe or init.
+mod sandbox_daemon;

@@ -1,5 +1,6 @@
 //! Making distinct versions of a plugin file without rebuilding it: the
-//! `tagger` guest with another key and tag patched in, or any plugin with
+//! `tagger` guest with another key and tag patched in, the `prober` guest
+//! misbehaving in `describe`, or any plugin with
 //! a custom section appended (same behaviour, new content hash, so weir
 //! compiles it afresh).
 
@@ -51,4 +52,34 @@ fn leb128(mut value: u32) -> Vec<u8> {
         }
         out.push(byte | 0x80);
     }
+}
+
+/// The marker before the `prober` guest's `describe` mode.
+const DESCRIBE_MARKER: &[u8] = b"WEIRDESCRIBE=";
+
+/// The `prober` guest whose `describe` does `mode`: `loop`, `alloc`,
+/// `trap` or `sleep` (anything else describes normally, as `ok`).
+pub fn prober_describing(mode: &str) -> Vec<u8> {
+    let field: &[u8; 4] = match mode {
+        "loop" => b"loop",
+        "alloc" => b"allo",
+        "trap" => b"trap",
+        "sleep" => b"slep",
+        _ => b"ok  ",
+    };
+    let mut bytes = std::fs::read(guests::PROBER).expect("the prober guest is built");
+    let found: Vec<usize> = bytes
+        .windows(DESCRIBE_MARKER.len())
+        .enumerate()
+        .filter(|(_, w)| *w == DESCRIBE_MARKER)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "the prober's describe marker is in its data once"
+    );
+    let at = found[0] + DESCRIBE_MARKER.len();
+    bytes[at..at + 4].copy_from_slice(field);
+    bytes
 }

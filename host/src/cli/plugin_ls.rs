@@ -168,6 +168,7 @@ mod tests {
             records: 4200,
             errors: 0,
             restarts: 0,
+            log_lines_dropped: 0,
         };
         let row = |id: &str, latency| PluginStatus {
             id: id.into(),

@@ -14,6 +14,7 @@ use wasmtime::{Config, Engine, OptLevel};
 
 use super::bindings;
 use super::cache::ArtifactCache;
+use super::clocks;
 use super::error::{Error, Result};
 use super::function_cache::{self, FunctionCache};
 use super::state::InstanceState;
@@ -58,6 +59,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| Error::wasmtime("linking WASI", e))?;
+        clocks::link_monotonic_clock(&mut linker)
+            .map_err(|e| Error::wasmtime("linking the frozen monotonic clock", e))?;
         bindings::Plugin::add_to_linker::<_, wasmtime::component::HasSelf<InstanceState>>(
             &mut linker,
             |state| state,

@@ -78,9 +78,15 @@ pub enum Error {
     /// The plugin's `init` refused its configuration.
     #[error("plugin `{plugin}` refused its configuration: {message}")]
     Init { plugin: String, message: String },
-    /// The plugin failed while being instantiated or initialised.
-    #[error("plugin `{plugin}` failed while starting: {failure}")]
-    Start { plugin: String, failure: Failure },
+    /// The plugin failed while being instantiated, described or
+    /// initialised: trapped, or ran past its deadline or memory cap.
+    #[error("plugin `{plugin}` failed in {during}: {failure}")]
+    Start {
+        plugin: String,
+        /// Where: `instantiation`, `` `describe` `` or `` `init` ``.
+        during: &'static str,
+        failure: Failure,
+    },
 }
 
 impl Error {

@@ -15,7 +15,7 @@ use super::error::{Error, Result};
 /// The WASI 0.2 interfaces weir links for plugins
 /// (`wasmtime_wasi::p2::add_to_linker_sync`). Filesystem, sockets,
 /// environment and clocks are there so that standard libraries start, but
-/// give a plugin nothing (see `state.rs`).
+/// give a plugin nothing (see `state.rs` and `clocks.rs`).
 pub(crate) const WASI_INTERFACES: &[&str] = &[
     "wasi:cli/environment",
     "wasi:cli/exit",

@@ -22,6 +22,7 @@ use super::error::{Error, Failure, Result};
 use super::loader::Plugin;
 use super::outcome::{self, DEAD_LETTER_ROUTE, Routed};
 use super::state::{InstanceState, MemoryLimitExceeded};
+use super::stats::PluginStats;
 
 /// What happens to a batch when its plugin fails on it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,9 +90,15 @@ struct Live {
 enum StartError {
     /// `init` returned an error: the configuration was refused.
     Refused(String),
-    /// Instantiation or `init` trapped, ran out of time or memory.
-    Failed(Failure),
+    /// Instantiation or `init` (the first field says which) trapped, ran
+    /// out of time or memory.
+    Failed(&'static str, Failure),
 }
+
+/// What [`Error::Start`] says failed.
+const DURING_INSTANTIATION: &str = "instantiation";
+const DURING_DESCRIBE: &str = "`describe`";
+const DURING_INIT: &str = "`init`";
 
 impl Plugin {
     /// Makes an instance with `options` and initialises it with its
@@ -103,8 +110,9 @@ impl Plugin {
                 plugin: self.name.to_string(),
                 message,
             },
-            StartError::Failed(failure) => Error::Start {
+            StartError::Failed(during, failure) => Error::Start {
                 plugin: self.name.to_string(),
+                during,
                 failure,
             },
         })?;
@@ -147,8 +155,13 @@ impl Instance {
             }
             Err((batch, failure)) => {
                 stats.record_failure(&failure);
-                tracing::warn!(plugin = %self.plugin.name, kind = failure.kind(), %failure,
-                    policy = ?self.options.on_failure, "plugin failed on a batch");
+                // Rate-limited: a plugin failing on every batch must not
+                // flood the log (the metrics count every failure).
+                if let Some(left_out) = stats.admit_failure_warning(Instant::now()) {
+                    tracing::warn!(plugin = %self.plugin.name, kind = failure.kind(), %failure,
+                        policy = ?self.options.on_failure, left_out,
+                        "plugin failed on a batch");
+                }
                 if failure.poisons_instance() {
                     self.live = None;
                 }
@@ -175,28 +188,24 @@ impl Instance {
                     Err(StartError::Refused(message)) => {
                         return Err((batch, Failure::Error { message }));
                     }
-                    Err(StartError::Failed(failure)) => return Err((batch, failure)),
+                    Err(StartError::Failed(_, failure)) => return Err((batch, failure)),
                 }
             }
         };
         let live = self.live.insert(live);
         let store = &mut live.store;
+        // What the guest writes to stderr in this call is what a failure
+        // of this call reports.
+        store.data().stderr.clear();
 
-        let handle = match store.data_mut().table.push(BatchResource::new(batch)) {
-            Ok(handle) => handle,
-            Err(_) => unreachable!("a fresh resource table has room for one batch"),
-        };
+        let handle = store.data_mut().lend(batch);
         store.set_epoch_deadline(deadline_ticks(self.options.timeout));
         let borrowed = Resource::<BatchResource>::new_borrow(handle.rep());
         let result = live
             .bindings
             .weir_plugin_processor()
             .call_process(&mut *store, borrowed);
-        let lent = store
-            .data_mut()
-            .table
-            .delete(handle)
-            .expect("the batch stays in the table for the whole call");
+        let lent = store.data_mut().take_back(handle);
 
         match result {
             Ok(Ok(outcome)) => {
@@ -223,11 +232,15 @@ impl Instance {
 
 /// Instantiates a plugin and initialises it with its configuration.
 fn start(plugin: &Plugin, options: &InstanceOptions) -> Result<Live, StartError> {
-    let mut store = new_store(&plugin.runtime, plugin.name.clone(), options);
-    let bindings = plugin
-        .pre
-        .instantiate(&mut store)
-        .map_err(|e| StartError::Failed(classify(e, store.data_mut(), options)))?;
+    let mut store = new_store(
+        &plugin.runtime,
+        plugin.name.clone(),
+        options,
+        plugin.stats.clone(),
+    );
+    let bindings = plugin.pre.instantiate(&mut store).map_err(|e| {
+        StartError::Failed(DURING_INSTANTIATION, classify(e, store.data_mut(), options))
+    })?;
     store.set_epoch_deadline(deadline_ticks(options.timeout));
     match bindings
         .weir_plugin_processor()
@@ -235,38 +248,51 @@ fn start(plugin: &Plugin, options: &InstanceOptions) -> Result<Live, StartError>
     {
         Ok(Ok(())) => Ok(Live { store, bindings }),
         Ok(Err(message)) => Err(StartError::Refused(message)),
-        Err(e) => Err(StartError::Failed(classify(e, store.data_mut(), options))),
+        Err(e) => Err(StartError::Failed(
+            DURING_INIT,
+            classify(e, store.data_mut(), options),
+        )),
     }
 }
 
 /// Asks a freshly loaded plugin to describe itself, in a throwaway
-/// instance with default limits. `name` is its file until it has said its
-/// own name.
+/// instance with the default limits (64 MiB, 500 ms: the plugin's own
+/// limits are not known before it is loaded). `name` is its file until it
+/// has said its own name.
 pub(crate) fn describe(
     runtime: &Runtime,
     pre: &PluginPre<InstanceState>,
     name: Arc<str>,
 ) -> Result<WitPluginInfo> {
     let options = InstanceOptions::default();
-    let mut store = new_store(runtime, name.clone(), &options);
-    let failed = |failure| Error::Start {
+    let mut store = new_store(runtime, name.clone(), &options, Arc::default());
+    let failed = |during, failure| Error::Start {
         plugin: name.to_string(),
+        during,
         failure,
     };
-    let bindings = pre
-        .instantiate(&mut store)
-        .map_err(|e| failed(classify(e, store.data_mut(), &options)))?;
+    let bindings = pre.instantiate(&mut store).map_err(|e| {
+        failed(
+            DURING_INSTANTIATION,
+            classify(e, store.data_mut(), &options),
+        )
+    })?;
     store.set_epoch_deadline(deadline_ticks(options.timeout));
     bindings
         .weir_plugin_processor()
         .call_describe(&mut store)
-        .map_err(|e| failed(classify(e, store.data_mut(), &options)))
+        .map_err(|e| failed(DURING_DESCRIBE, classify(e, store.data_mut(), &options)))
 }
 
-fn new_store(runtime: &Runtime, name: Arc<str>, options: &InstanceOptions) -> Store<InstanceState> {
+fn new_store(
+    runtime: &Runtime,
+    name: Arc<str>,
+    options: &InstanceOptions,
+    stats: Arc<PluginStats>,
+) -> Store<InstanceState> {
     let mut store = Store::new(
         &runtime.engine,
-        InstanceState::new(name, options.memory_limit),
+        InstanceState::new(name, options.memory_limit, stats),
     );
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_trap();
@@ -287,10 +313,18 @@ const BORROW_FIX: &str = " (the plugin returned from `process` without dropping 
     `batch`: drop the borrow before returning, e.g. in C \
     `weir_plugin_types_batch_drop_borrow(batch)`, in Go `batch.Drop()`; weir's SDKs do it for you)";
 
+/// wasmtime's words when a guest calls `wasi:cli/exit`.
+const EXITED: &str = "Exited with i32 exit status";
+/// What that means for a plugin.
+const EXIT_FIX: &str = " (the plugin called `exit`: a plugin returns an error instead)";
+
 /// wasmtime's trap message, with what to do about it where weir knows.
 fn explained(mut message: String) -> String {
     if message.contains(BORROW_LEFT) {
         message.push_str(BORROW_FIX);
+    }
+    if message.contains(EXITED) {
+        message.push_str(EXIT_FIX);
     }
     message
 }

@@ -5,10 +5,17 @@
 //! `weir plugin ls`). The Prometheus metrics about plugins are counted
 //! separately, by the pipeline, from each call's result.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 use super::error::Failure;
+use super::host_log::LogBudget;
 use super::outcome::Routed;
+
+/// Warnings about the plugin's failures weir logs per second; the rest
+/// are counted, and the count is logged with the next one.
+const FAILURE_LINES_PER_SECOND: u32 = 10;
 
 /// Live counters of one plugin, shared by its instances.
 #[derive(Debug, Default)]
@@ -25,6 +32,12 @@ pub struct PluginStats {
     failures_invalid_outcome: AtomicU64,
     restarts: AtomicU64,
     guest_nanos: AtomicU64,
+    log_lines_dropped: AtomicU64,
+    /// The plugin's own log lines (the `log` import).
+    log_budget: Mutex<LogBudget>,
+    /// weir's warnings about the plugin's failures: a plugin failing on
+    /// every batch must not flood the log either.
+    failure_budget: Mutex<LogBudget<FAILURE_LINES_PER_SECOND>>,
 }
 
 /// A point-in-time copy of [`PluginStats`].
@@ -55,6 +68,9 @@ pub struct StatsSnapshot {
     pub restarts: u64,
     /// Nanoseconds spent in calls to the guest.
     pub guest_nanos: u64,
+    /// Lines the plugin logged beyond its budget, not written to weir's
+    /// log.
+    pub log_lines_dropped: u64,
 }
 
 impl StatsSnapshot {
@@ -91,6 +107,22 @@ impl PluginStats {
         counter.fetch_add(1, Relaxed);
     }
 
+    /// Whether the plugin may log one more line now; `Some(n)` with the
+    /// number of lines dropped since the last one admitted.
+    pub(crate) fn admit_log_line(&self, now: Instant) -> Option<u64> {
+        let admitted = lock(&self.log_budget).admit(now);
+        if admitted.is_none() {
+            self.log_lines_dropped.fetch_add(1, Relaxed);
+        }
+        admitted
+    }
+
+    /// Whether weir may log one more warning about the plugin's failures
+    /// now; `Some(n)` with the number of warnings left out before it.
+    pub(crate) fn admit_failure_warning(&self, now: Instant) -> Option<u64> {
+        lock(&self.failure_budget).admit(now)
+    }
+
     pub(crate) fn record_restart(&self) {
         self.restarts.fetch_add(1, Relaxed);
     }
@@ -110,6 +142,12 @@ impl PluginStats {
             failures_invalid_outcome: self.failures_invalid_outcome.load(Relaxed),
             restarts: self.restarts.load(Relaxed),
             guest_nanos: self.guest_nanos.load(Relaxed),
+            log_lines_dropped: self.log_lines_dropped.load(Relaxed),
         }
     }
+}
+
+/// A poisoned budget is still a budget: the counters in it stay valid.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -50,6 +50,7 @@ impl PluginManager {
                             records: 0,
                             errors: 0,
                             restarts: 0,
+                            log_lines_dropped: 0,
                         }),
                         reloads: slot.map_or(0, |s| s.reloads),
                         last_failure: slot.and_then(|s| s.last_failure.clone()),

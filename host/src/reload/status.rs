@@ -97,6 +97,10 @@ pub struct ServingVersion {
     pub errors: u64,
     /// Instances re-created after a failure.
     pub restarts: u64,
+    /// Lines the plugin logged beyond its budget (100 a second), not
+    /// written to weir's log.
+    #[serde(default)]
+    pub log_lines_dropped: u64,
 }
 
 /// What compiling a version took.
@@ -156,6 +160,7 @@ impl StatusBoard {
                         serving.records = s.records_in;
                         serving.errors = s.failures();
                         serving.restarts = s.restarts;
+                        serving.log_lines_dropped = s.log_lines_dropped;
                     }
                     status
                 })

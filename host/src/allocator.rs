@@ -26,8 +26,9 @@ pub(crate) fn return_free_memory() {
 
 /// Keeps the process on 4 KiB pages: its heap is small and churns, so
 /// huge pages cost memory (each 2 MiB resident for a few KiB used) for a
-/// TLB saving that did not show in the end-to-end benchmark.
-pub(crate) fn use_small_pages() {
+/// TLB saving that did not show in the end-to-end benchmark. Call first
+/// thing in `main`: pages faulted in before stay huge.
+pub fn use_small_pages() {
     // SAFETY: prctl with PR_SET_THP_DISABLE takes integers only and sets
     // a flag on this process's address space.
     let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };

@@ -25,6 +25,7 @@
 
 pub(crate) mod ack;
 mod allocator;
+pub use allocator::use_small_pages;
 pub(crate) mod auth;
 pub mod cli;
 pub(crate) mod config;

@@ -8,5 +8,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    weir::use_small_pages();
     weir::cli::main()
 }

@@ -309,3 +309,22 @@ fn log_lines_beyond_the_budget_are_dropped_and_counted_per_plugin() {
         "{dropped} of 2000 dropped over {windows} one-second windows"
     );
 }
+
+#[test]
+fn set_otlp_cannot_grow_a_batch_into_weirs_memory() {
+    // 8 MiB of empty log records (4 million index entries) for a batch of
+    // three records: refused with the reason, and the batch is as it was.
+    let mut guest = prober(r#"{"process": "otlp-bomb", "bomb_mib": 8}"#);
+    let probes = probed(&mut guest);
+    let answer = get(&probes, "set_otlp");
+    assert!(
+        answer.contains("set-otlp refused") && answer.contains("at most"),
+        "{answer}"
+    );
+    // Within the allowance (1 MiB against the 4 MiB floor) it is taken.
+    let mut guest = prober(r#"{"process": "otlp-bomb", "bomb_mib": 1}"#);
+    let Processed { routed, failure } = guest.process(batches::logs_batch(3));
+    assert_eq!(failure, None);
+    let kept = routed.keep.expect("the prober keeps the batch");
+    assert!(kept.len() > 100_000, "{} records", kept.len());
+}

@@ -25,7 +25,6 @@ use crate::telemetry::server::{self as telemetry_server, Health};
 /// Runs the daemon until a shutdown signal; returns when everything
 /// accepted has been exported.
 pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
-    crate::allocator::use_small_pages();
     let metrics = Arc::new(Metrics::new());
     let health = Arc::new(Health {
         metrics: metrics.clone(),

@@ -202,6 +202,19 @@ impl Batch {
         }
     }
 
+    /// Bytes of the batch as an OTLP protobuf export request (without
+    /// encoding it).
+    pub fn encoded_len(&self) -> usize {
+        match &self.repr {
+            Repr::Wire(w) => w.bytes.len(),
+            Repr::Decoded(d) => match &d.payload {
+                Payload::Logs(req) => req.encoded_len(),
+                Payload::Metrics(req) => req.encoded_len(),
+                Payload::Traces(req) => req.encoded_len(),
+            },
+        }
+    }
+
     /// An empty batch of `signal`.
     pub fn empty(signal: Signal) -> Batch {
         Batch::from_wire(signal, Bytes::new(), Index::empty(signal))

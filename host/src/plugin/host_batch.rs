@@ -433,7 +433,22 @@ impl HostBatch for InstanceState {
     }
 
     fn set_otlp(&mut self, b: Res, request: Vec<u8>) -> R<Result<(), String>> {
-        let signal = self.read(&b)?.signal();
+        let batch = self.read(&b)?;
+        let signal = batch.signal();
+        // The request was built in the plugin's capped memory, but its
+        // index and everything downstream live in weir's: a record can
+        // take two bytes, its index entry twenty times that. Growth is
+        // bounded relative to the batch, so a plugin cannot turn its
+        // memory cap into gigabytes of weir's.
+        let limit = set_otlp_limit(batch.encoded_len());
+        if request.len() > limit {
+            return Ok(Err(format!(
+                "set-otlp refused: the new request is {} bytes; a plugin may grow its batch to at most {limit} bytes ({SET_OTLP_GROWTH} times its {} bytes, and at least {} MiB)",
+                request.len(),
+                batch.encoded_len(),
+                SET_OTLP_FLOOR >> 20
+            )));
+        }
         match Batch::from_bytes(signal, request.into()) {
             Ok(new) => {
                 *self.table.get_mut(&b)?.batch_mut() = new;
@@ -449,4 +464,14 @@ impl HostBatch for InstanceState {
         let _ = b;
         Ok(())
     }
+}
+
+/// How many times its size a plugin may grow a batch through `set-otlp`.
+const SET_OTLP_GROWTH: usize = 4;
+/// The size `set-otlp` always allows, however small the batch.
+const SET_OTLP_FLOOR: usize = 4 << 20;
+
+/// The largest request `set-otlp` takes for a batch of `current` bytes.
+fn set_otlp_limit(current: usize) -> usize {
+    current.saturating_mul(SET_OTLP_GROWTH).max(SET_OTLP_FLOOR)
 }

@@ -366,8 +366,8 @@ weir_bytes weir_severity_numbers(weir_batch *batch) {
 static weir_value value_from(weir_plugin_types_value_t *v) {
   weir_value out = {0};
   switch (v->tag) {
-    case WEIR_PLUGIN_TYPES_VALUE_STRING: out.kind = WEIR_STRING; out.string = arena_string(v->val.string.ptr, v->val.string.len); break;
-    case WEIR_PLUGIN_TYPES_VALUE_JSON: out.kind = WEIR_JSON; out.string = arena_string(v->val.json.ptr, v->val.json.len); break;
+    case WEIR_PLUGIN_TYPES_VALUE_STRING: out.kind = WEIR_STRING; out.string = arena_string(v->val.string.ptr, v->val.string.len); out.length = v->val.string.len; break;
+    case WEIR_PLUGIN_TYPES_VALUE_JSON: out.kind = WEIR_JSON; out.string = arena_string(v->val.json.ptr, v->val.json.len); out.length = v->val.json.len; break;
     case WEIR_PLUGIN_TYPES_VALUE_BOOL: out.kind = WEIR_BOOL; out.boolean = v->val.bool_; break;
     case WEIR_PLUGIN_TYPES_VALUE_INT: out.kind = WEIR_INT; out.integer = v->val.int_; break;
     case WEIR_PLUGIN_TYPES_VALUE_DOUBLE: out.kind = WEIR_DOUBLE; out.number = v->val.double_; break;
@@ -407,12 +407,17 @@ bool weir_attribute_get(weir_batch *batch, weir_attributes_of of, uint32_t recor
   return true;
 }
 
-void weir_attribute_set_string(weir_batch *batch, weir_attributes_of of, uint32_t record,
-                               const char *key, const char *text) {
+void weir_attribute_set_text(weir_batch *batch, weir_attributes_of of, uint32_t record,
+                             const char *key, const char *text, size_t length) {
   plugin_string_t k = borrowed(key);
   weir_plugin_types_value_t v = {.tag = WEIR_PLUGIN_TYPES_VALUE_STRING};
-  v.val.string = borrowed(text);
+  v.val.string = (plugin_string_t){(uint8_t *)text, length};
   weir_plugin_types_method_batch_set_attribute(batch->handle, of, record, &k, &v);
+}
+
+void weir_attribute_set_string(weir_batch *batch, weir_attributes_of of, uint32_t record,
+                               const char *key, const char *text) {
+  weir_attribute_set_text(batch, of, record, key, text, strlen(text));
 }
 
 weir_value weir_body(weir_batch *batch, uint32_t record) {
@@ -423,10 +428,14 @@ weir_value weir_body(weir_batch *batch, uint32_t record) {
   return out;
 }
 
-void weir_body_set_string(weir_batch *batch, uint32_t record, const char *text) {
+void weir_body_set_text(weir_batch *batch, uint32_t record, const char *text, size_t length) {
   weir_plugin_types_value_t v = {.tag = WEIR_PLUGIN_TYPES_VALUE_STRING};
-  v.val.string = borrowed(text);
+  v.val.string = (plugin_string_t){(uint8_t *)text, length};
   weir_plugin_types_method_batch_set_body(batch->handle, record, &v);
+}
+
+void weir_body_set_string(weir_batch *batch, uint32_t record, const char *text) {
+  weir_body_set_text(batch, record, text, strlen(text));
 }
 
 void weir_log(weir_level level, const char *message) {

@@ -80,13 +80,15 @@ typedef struct {
 typedef enum { WEIR_SIGNAL_LOGS = 0, WEIR_SIGNAL_METRICS = 1, WEIR_SIGNAL_TRACES = 2 } weir_signal;
 typedef enum { WEIR_OF_RESOURCE = 0, WEIR_OF_SCOPE = 1, WEIR_OF_RECORD = 2 } weir_attributes_of;
 
-/* An attribute value or log body; strings are NUL-terminated copies. */
+/* An attribute value or log body; strings are NUL-terminated copies, and
+ * `length` is their size in bytes (text may itself hold a NUL). */
 typedef enum {
   WEIR_EMPTY, WEIR_STRING, WEIR_BOOL, WEIR_INT, WEIR_DOUBLE, WEIR_BYTES, WEIR_JSON
 } weir_value_kind;
 typedef struct {
   weir_value_kind kind;
   const char *string; /* WEIR_STRING and WEIR_JSON */
+  size_t length;      /* of `string` */
   bool boolean;
   int64_t integer;
   double number;
@@ -111,6 +113,10 @@ void weir_attribute_set_string(weir_batch *batch, weir_attributes_of of, uint32_
                                const char *key, const char *value);
 weir_value weir_body(weir_batch *batch, uint32_t record);
 void weir_body_set_string(weir_batch *batch, uint32_t record, const char *text);
+/* The same with the text's length given (it may hold NULs). */
+void weir_attribute_set_text(weir_batch *batch, weir_attributes_of of, uint32_t record,
+                             const char *key, const char *text, size_t length);
+void weir_body_set_text(weir_batch *batch, uint32_t record, const char *text, size_t length);
 
 /* ---- The outcome. Starts as "keep all". ---------------------------------
  * weir_keep_if(out, flag) is called once per record, in order (as the

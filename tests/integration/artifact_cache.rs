@@ -163,3 +163,46 @@ fn a_rebuilt_plugin_reuses_the_code_of_its_unchanged_functions() {
         .unwrap();
     assert!(noop.functions_compiled > 0, "{noop:?}");
 }
+
+#[test]
+fn a_plugin_compiled_into_the_cache_runs_from_its_file_even_once_removed() {
+    // After a compile, weir runs the plugin from the cache entry it just
+    // wrote (mapped, not copied). Pruning (another weir sharing the
+    // directory, or the budget) may remove that file while the plugin is
+    // loaded: its instances must still start and give the same result as
+    // a plugin compiled without a cache.
+    use std::sync::Arc;
+    use weir::plugin::InstanceOptions;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("cache");
+    let mapped = Arc::new(
+        cached_runtime(&cache_dir)
+            .load(guests::REDACT.as_ref())
+            .unwrap(),
+    );
+    assert!(!mapped.from_cache());
+    assert_eq!(entries(&cache_dir).len(), 1);
+    std::fs::remove_dir_all(&cache_dir).unwrap();
+    let in_memory = Arc::new(
+        Runtime::new(RuntimeOptions::default())
+            .unwrap()
+            .load(guests::REDACT.as_ref())
+            .unwrap(),
+    );
+    let batch = weir_tests::batches::logs_batch(20);
+    let options = InstanceOptions {
+        config: r#"{"keys": ["url.path", "http.request.method"]}"#.to_string(),
+        ..InstanceOptions::default()
+    };
+    let mut expected = in_memory.instantiate(options.clone()).unwrap();
+    let expected = crate::support::run_ok(&mut expected, batch.clone()).keep;
+    assert_ne!(expected.as_ref(), Some(&batch), "the config masks nothing");
+    for _ in 0..3 {
+        let mut instance = mapped.instantiate(options.clone()).unwrap();
+        assert_eq!(
+            crate::support::run_ok(&mut instance, batch.clone()).keep,
+            expected
+        );
+    }
+}

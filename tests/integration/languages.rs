@@ -220,6 +220,70 @@ fn c_severity_filter_matches_rust() {
 }
 
 #[test]
+fn c_redact_matches_rust() {
+    redact("c");
+}
+
+#[test]
+fn c_redact_custom_regexes_match_rust() {
+    // The C version translates regex-lite syntax to POSIX ERE: the Perl
+    // classes, escapes, `.` (not a newline), (?:...), (?i) and classes
+    // holding \d or escapes must match what Rust's regexes match.
+    let configs = [
+        r#"{"patterns": [], "custom": ["\\w+@\\w+\\.io", "(?i)SSN-\\d{3}", "x.y", "[\\d.-]{5,}"]}"#,
+        r#"{"patterns": [], "custom": ["(?:card|order) \\d+", "\\s+ok$", "^mail", "[^\\s]+4111"]}"#,
+        r#"{"patterns": ["email"], "custom": ["[\\[\\]a]", "é."], "replacement": ""}"#,
+    ];
+    let texts = [
+        "mail jane@example.io now",
+        "ssn-123 SSN-456 Ssn-7",
+        "x\ny xéy x.y",
+        "order 12 card 4111 ok",
+        "1.2.3-4 [a] éé",
+        "qty 99 88 4111 1111 1111 1111 ok",
+    ];
+    let records = (0..12)
+        .map(|i| {
+            let mut r = log_record(i);
+            r.body = Some(string_value(texts[i % texts.len()]));
+            r.attributes
+                .push(attr("note", texts[(i + 1) % texts.len()]));
+            r
+        })
+        .collect();
+    let refused = [
+        r#"{"custom": ["secret(?=s)"]}"#,
+        r#"{"custom": ["\\bkey\\b"]}"#,
+        r#"{"custom": ["a+?"]}"#,
+    ];
+    same_as_rust(
+        "c",
+        "redact",
+        guests::REDACT,
+        &configs,
+        &[],
+        &[batches::logs_from(records).into()],
+    );
+    // What ERE cannot express is refused, naming the pattern (Rust
+    // accepts these).
+    let plugin = lang_plugin("c", "redact");
+    for (config, construct) in refused.iter().zip(["lookaround", "word boundary", "lazy"]) {
+        let message = plugin
+            .instantiate(InstanceOptions {
+                config: config.to_string(),
+                ..InstanceOptions::default()
+            })
+            .err()
+            .unwrap_or_else(|| panic!("C redact accepts {config}"))
+            .to_string();
+        assert!(
+            message.contains("bad regex `") && message.contains(construct),
+            "{config}: {message}"
+        );
+    }
+}
+
+#[test]
 fn python_severity_filter_matches_rust() {
     severity_filter("python");
 }

@@ -10,7 +10,7 @@ mod components;
 mod env;
 mod exporter_base;
 mod plugin_dir;
-mod resolve;
+pub(crate) mod resolve;
 mod service;
 
 use std::path::{Path, PathBuf};

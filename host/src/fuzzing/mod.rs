@@ -30,9 +30,12 @@ use crate::otlp::{
     Signal,
 };
 
+/// A target's check: the fuzzer's bytes in, a panic on a broken invariant.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets by name (the file names under `fuzz/fuzz_targets/`
 /// and the folders under `fuzz/corpus/`), with their checks.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("otlp_wire", otlp_wire::check),
     ("otlp_json", otlp_json::check),
     ("decompress", decompress::check),

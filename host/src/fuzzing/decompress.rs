@@ -8,10 +8,11 @@
 //! 1 MiB), then the body. Checks beyond not crashing: output never
 //! exceeds the limit; the limit is exact (output of `n` bytes passes at
 //! limit `n` and is refused at `n - 1`), so a bomb is stopped at the cap
-//! rather than inflated; `identity` passes the body through. libFuzzer's
-//! `-malloc_limit_mb` (set by `scripts/fuzz.sh`) turns an allocation far
-//! past the cap into a crash. The output then goes where the receiver
-//! sends it (the protobuf batch), which must not crash either.
+//! rather than inflated; `identity` passes the body through. Inflating
+//! far past the cap would take gigabytes, which libFuzzer's
+//! `-rss_limit_mb` (set by `scripts/fuzz.sh`) turns into a crash. The
+//! output then goes where the receiver sends it (the protobuf batch),
+//! which must not crash either.
 
 use bytes::Bytes;
 

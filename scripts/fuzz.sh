@@ -72,12 +72,13 @@ for target in "${targets[@]}"; do
   log="$root/fuzz-logs/$target.log"
   mkdir -p "$corpus" "$artifacts"
   start=$(date +%s)
-  # One process (the machine is shared). -rss_limit_mb: a body inflated
+  # One process, in the foreground (the machine is shared; -jobs would
+  # fork workers that log elsewhere). -rss_limit_mb: a body inflated
   # past the receivers' cap (1 MiB here) would take gigabytes; without a
   # sanitizer libFuzzer cannot watch single allocations (-malloc_limit_mb
   # needs a sanitizer's malloc hooks), but it does watch resident memory.
   if cargo +nightly fuzz run "${flags[@]}" "$target" "$corpus" "fuzz/corpus/$target" -- \
-    -runs="$runs" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=1024 \
+    -runs="$runs" -timeout=10 -rss_limit_mb=1024 \
     -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1; then
     result=ok
   else

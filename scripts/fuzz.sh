@@ -86,8 +86,8 @@ for target in "${targets[@]}"; do
     failed=1
   fi
   seconds=$(($(date +%s) - start))
-  executed=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{ print $2 }' | tail -1)
-  per_second=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | awk '{ print $2 }' | tail -1)
+  executed=$(awk '/^stat::number_of_executed_units:/ { n = $2 } END { print n }' "$log")
+  per_second=$(awk '/^stat::average_exec_per_sec:/ { n = $2 } END { print n }' "$log")
   printf '%-16s %12s %8s %10s  %s\n' "$target" "${executed:-?}" "$seconds" "${per_second:-?}" "$result"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "${executed:-?}" "$seconds" \
     "${per_second:-?}" "$result" >>"$root/fuzz-logs/results.tsv"

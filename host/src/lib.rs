@@ -31,6 +31,11 @@ pub mod cli;
 pub(crate) mod config;
 pub(crate) mod daemon;
 pub(crate) mod exporter;
+/// The checks the fuzz targets in `fuzz/` run (tests and the `fuzzing`
+/// feature only).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod kafka;
 pub mod loadgen;
 pub mod otlp;

@@ -10,7 +10,7 @@ mod components;
 mod env;
 mod exporter_base;
 mod plugin_dir;
-mod resolve;
+pub(crate) mod resolve;
 mod service;
 
 use std::path::{Path, PathBuf};
@@ -97,7 +97,9 @@ pub fn parse(text: &str) -> Result<RawConfig> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." {
+        // An empty path is an unknown key `''` at the top level (found by
+        // the config_yaml fuzz target): the message names the key.
+        if path == "." || path.is_empty() {
             Error::Syntax(inner.to_string())
         } else {
             Error::Field {
@@ -132,4 +134,18 @@ pub(crate) fn component<T: for<'de> Deserialize<'de>>(
             message: e.into_inner().to_string(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_top_level_key_is_refused_without_an_empty_field_path() {
+        let Err(e) = parse("'': 1\n") else {
+            panic!("an empty key was accepted")
+        };
+        assert!(matches!(e, Error::Syntax(_)), "{e:?}");
+        assert!(e.to_string().starts_with("unknown field ``"), "{e}");
+    }
 }

@@ -83,3 +83,42 @@ pub fn any_value_to_json(value: &AnyValue) -> String {
 pub fn any_value_from_json(text: &str) -> std::result::Result<AnyValue, String> {
     serde_json::from_str(text).map_err(|e| format!("invalid OTLP/JSON AnyValue: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::metrics::{metric::Data, number_data_point::Value};
+
+    /// The `asDouble` of the first point of the first metric.
+    fn first_double(batch: &Batch) -> f64 {
+        let Payload::Metrics(request) = batch.payload() else {
+            panic!("not metrics")
+        };
+        let metric = &request.resource_metrics[0].scope_metrics[0].metrics[0];
+        let Some(Data::Gauge(gauge)) = &metric.data else {
+            panic!("not a gauge")
+        };
+        match gauge.data_points[0].value {
+            Some(Value::AsDouble(v)) => v,
+            ref other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_doubles_are_read_exactly_not_one_ulp_off() {
+        // Found by the otlp_json fuzz target: serde_json's default float
+        // parser read this one bit off, so weir passed on a value the
+        // sender never sent and a JSON round trip changed it again.
+        let text = "19.3530166266902363";
+        let json = format!(
+            r#"{{"resourceMetrics":[{{"scopeMetrics":[{{"metrics":[{{"name":"m",
+                "gauge":{{"dataPoints":[{{"asDouble":{text}}}]}}}}]}}]}}]}}"#
+        );
+        let batch = Batch::from_json_as(Signal::Metrics, &json).unwrap();
+        let exact: f64 = text.parse().unwrap();
+        assert_eq!(first_double(&batch).to_bits(), exact.to_bits());
+        let again =
+            Batch::from_json_as(Signal::Metrics, &batch.to_json_value().to_string()).unwrap();
+        assert_eq!(first_double(&again).to_bits(), exact.to_bits());
+    }
+}

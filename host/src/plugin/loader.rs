@@ -114,6 +114,14 @@ impl Plugin {
 /// rather than allowed to exhaust the daemon.
 pub const MAX_PLUGIN_FILE_BYTES: u64 = 256 << 20;
 
+/// The checks on a plugin file's bytes before they are compiled, which
+/// takes seconds for the big runtimes: the binary header, then the
+/// component's imports. Returns the imports.
+pub(crate) fn precheck(bytes: &[u8]) -> Result<Vec<String>> {
+    check::check_header(bytes)?;
+    imports::check(bytes)
+}
+
 /// Reads a plugin file, refusing one over [`MAX_PLUGIN_FILE_BYTES`] (also
 /// if it grows past that while being read).
 pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>> {
@@ -161,9 +169,7 @@ impl Runtime {
     }
 
     fn load_bytes_named(&self, bytes: &[u8], file: &str) -> Result<Plugin> {
-        check::check_header(bytes)?;
-        // Before compiling, which takes seconds for the big runtimes.
-        imports::check(bytes)?;
+        precheck(bytes)?;
         let content_hash = hex::encode(Sha256::digest(bytes));
         let (component, compilation) = self.compile(bytes, &content_hash)?;
         let report = check::check_world(&self.engine, &component)?;

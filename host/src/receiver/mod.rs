@@ -11,8 +11,8 @@
 //! reasons ([`RefusalKind`]) that each transport maps to its own status.
 
 mod intake;
-mod kafka;
-mod otlp;
+pub(crate) mod kafka;
+pub(crate) mod otlp;
 mod submit;
 pub mod tls;
 

@@ -16,9 +16,9 @@
 
 mod config;
 mod context;
-mod message;
+pub(crate) mod message;
 mod offsets;
-mod state;
+pub(crate) mod state;
 mod worker;
 
 use std::collections::HashMap;

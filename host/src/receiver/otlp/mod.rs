@@ -11,7 +11,7 @@
 //! validation and the batch (gRPC through [`grpc_codec`], which leaves the
 //! message as bytes).
 
-mod body;
+pub(crate) mod body;
 mod config;
 mod grpc;
 mod grpc_codec;

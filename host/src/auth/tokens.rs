@@ -35,6 +35,31 @@ struct State {
     file_stamp: Option<(u64, Option<SystemTime>)>,
 }
 
+/// Largest token file read: a few thousand tokens. The file is read
+/// again whenever it changes, so a path pointing at something endless
+/// (`/dev/zero`, a log) must not be read whole.
+const MAX_TOKEN_FILE: u64 = 1 << 20;
+
+/// The text of a token file of at most [`MAX_TOKEN_FILE`] bytes.
+fn read_token_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_TOKEN_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_TOKEN_FILE {
+        return Err(format!(
+            "`{}` is larger than {} KiB: not a token file",
+            path.display(),
+            MAX_TOKEN_FILE >> 10
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))
+}
+
 /// The tokens the settings give now, or `(field, message)`.
 pub(super) fn read(settings: &BearerTokenAuth) -> Result<Vec<String>, (String, String)> {
     let tokens: Vec<String> = if let Some(token) = &settings.token {
@@ -42,12 +67,7 @@ pub(super) fn read(settings: &BearerTokenAuth) -> Result<Vec<String>, (String, S
     } else if !settings.tokens.is_empty() {
         settings.tokens.clone()
     } else if let Some(path) = &settings.filename {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            (
-                "filename".to_string(),
-                format!("cannot read `{}`: {e}", path.display()),
-            )
-        })?;
+        let text = read_token_file(path).map_err(|message| ("filename".to_string(), message))?;
         text.lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
@@ -261,6 +281,25 @@ mod tests {
         std::fs::write(&path, "").unwrap();
         std::thread::sleep(FILE_CHECK_INTERVAL + Duration::from_millis(50));
         assert_eq!(auth.check(&headers("Bearer second-token")), Ok(()));
+    }
+
+    #[test]
+    fn a_token_file_that_never_ends_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; (MAX_TOKEN_FILE + 1) as usize]).unwrap();
+        for path in [big.as_path(), std::path::Path::new("/dev/zero")] {
+            let error = BearerTokens::new(BearerTokenAuth {
+                filename: Some(path.to_path_buf()),
+                ..Default::default()
+            })
+            .err()
+            .unwrap_or_else(|| panic!("{} was taken as a token file", path.display()));
+            assert!(
+                format!("{error:?}").contains("not a token file"),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

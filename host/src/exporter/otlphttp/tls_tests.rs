@@ -176,9 +176,14 @@ fn mutual_tls_needs_the_client_certificate() {
 
     let err = export(&rt, settings(url, pki.trusting())).unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
+    // With TLS 1.3 the server checks the client's certificate after the
+    // client has finished its handshake: the client reads the server's
+    // alert, or, when the server has closed first (a loaded machine),
+    // finds the connection gone before its request went out.
+    let message = err.to_string();
     assert!(
-        err.to_string()
-            .ends_with("received fatal alert: CertificateRequired"),
+        message.ends_with("received fatal alert: CertificateRequired")
+            || message.contains("connection was not ready"),
         "{err}"
     );
     assert_eq!(received.lock().unwrap().len(), 1, "nothing more arrived");

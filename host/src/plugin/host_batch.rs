@@ -440,12 +440,12 @@ impl HostBatch for InstanceState {
         // take two bytes, its index entry twenty times that. Growth is
         // bounded relative to the batch, so a plugin cannot turn its
         // memory cap into gigabytes of weir's.
-        let limit = set_otlp_limit(batch.encoded_len());
+        let current = batch.encoded_len();
+        let limit = set_otlp_limit(current);
         if request.len() > limit {
             return Ok(Err(format!(
-                "set-otlp refused: the new request is {} bytes; a plugin may grow its batch to at most {limit} bytes ({SET_OTLP_GROWTH} times its {} bytes, and at least {} MiB)",
+                "set-otlp refused: the new request is {} bytes; a plugin may grow its batch to at most {limit} bytes ({SET_OTLP_GROWTH} times its {current} bytes, and at least {} MiB)",
                 request.len(),
-                batch.encoded_len(),
                 SET_OTLP_FLOOR >> 20
             )));
         }

@@ -7,18 +7,17 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::super::{ExportError, ExportJob, Sink};
 use super::attempt::{attempt, count_retry, settle_failure};
 use super::backoff::Backoff;
+use super::retry::retry_blocking;
 use crate::config::RetryOnFailure;
 use crate::telemetry::metrics::Metrics;
 
 /// The Collector's default for how long a batch is retried in memory.
 const MAX_ELAPSED: Duration = Duration::from_secs(300);
-/// How often a waiting retry checks whether shutdown began.
-const SHUTDOWN_CHECK: Duration = Duration::from_millis(100);
 
 /// Starts one thread per sink, all taking jobs from `jobs`.
 pub fn start(
@@ -66,33 +65,17 @@ impl Consumer {
 
     /// Exports one job's batch, retrying while that may help.
     fn deliver(&mut self, job: &ExportJob) -> Result<(), ExportError> {
-        self.backoff.reset();
-        loop {
-            let error = match attempt(&self.id, &mut self.sink, &job.batch, &self.metrics) {
-                Ok(()) => return Ok(()),
-                Err(error) => error,
-            };
-            let ExportError::Retryable {
-                reason,
-                retry_after,
-            } = &error
-            else {
-                return Err(error);
-            };
-            // Shutting down: the senders are told to retry instead.
-            if self.jobs.is_closed() {
-                return Err(error);
-            }
-            let Some(wait) = self.backoff.next_wait(Instant::now(), *retry_after) else {
-                return Err(error);
-            };
-            count_retry(&self.id, &job.batch, &self.metrics);
-            tracing::warn!(exporter = %self.id, %reason, records = job.batch.len(),
-                retry_in = ?wait, "export failed; retrying");
-            let until = Instant::now() + wait;
-            while Instant::now() < until && !self.jobs.is_closed() {
-                std::thread::sleep(SHUTDOWN_CHECK.min(until - Instant::now()));
-            }
-        }
+        let (id, metrics, jobs) = (&self.id, &self.metrics, &self.jobs);
+        let sink = &mut self.sink;
+        retry_blocking(
+            &mut self.backoff,
+            || jobs.is_closed(),
+            || attempt(id, sink, &job.batch, metrics),
+            |reason, wait| {
+                count_retry(id, &job.batch, metrics);
+                tracing::warn!(exporter = %id, %reason, records = job.batch.len(),
+                    retry_in = ?wait, "export failed; retrying");
+            },
+        )
     }
 }

@@ -9,8 +9,10 @@ mod durable;
 mod frame;
 mod log;
 mod memory;
+mod retry;
 
 pub(super) use attempt::{count_failed_records, count_sent, observe_attempt, settle_failure};
 pub(super) use backoff::Backoff;
 pub(super) use durable::start as start_durable;
 pub(super) use memory::start as start_memory;
+pub(super) use retry::retry_blocking;

@@ -22,7 +22,7 @@ use super::parquet::ParquetWriter;
 use crate::ack::Ack;
 use crate::config::RetryOnFailure;
 use crate::exporter::queue::{
-    Backoff, count_failed_records, count_sent, observe_attempt, settle_failure,
+    Backoff, count_failed_records, count_sent, observe_attempt, retry_blocking, settle_failure,
 };
 use crate::exporter::{ExportError, ExportJob};
 use crate::otlp::{Batch, Signal};
@@ -30,8 +30,6 @@ use crate::telemetry::metrics::{ExporterLabels, Metrics};
 
 /// The Collector's default for how long a batch is retried in memory.
 const MAX_ELAPSED: Duration = Duration::from_secs(300);
-/// How often a waiting retry checks whether shutdown began.
-const SHUTDOWN_CHECK: Duration = Duration::from_millis(100);
 
 /// Starts exporter `id`'s thread.
 pub fn start(
@@ -267,42 +265,28 @@ impl Roller {
 
     /// Uploads one object, retrying while that may help.
     fn upload(&mut self, key: &str, body: Bytes, signal: Signal) -> Result<(), ExportError> {
-        self.backoff.reset();
-        loop {
-            let started = Instant::now();
-            let result = self.runtime.block_on(self.client.upload(key, body.clone()));
-            observe_attempt(&self.id, started.elapsed().as_secs_f64(), &self.metrics);
-            let error = match result {
-                Ok(()) => return Ok(()),
-                Err(error) => error,
-            };
-            let ExportError::Retryable {
-                reason,
-                retry_after,
-            } = &error
-            else {
-                return Err(error);
-            };
-            // Shutting down: the senders are told to retry instead.
-            if self.jobs.is_closed() {
-                return Err(error);
-            }
-            let Some(wait) = self.backoff.next_wait(Instant::now(), *retry_after) else {
-                return Err(error);
-            };
-            self.metrics
-                .export_retries
-                .get_or_create(&ExporterLabels {
-                    exporter: self.id.to_string(),
-                    signal: signal.as_str(),
-                })
-                .inc();
-            tracing::warn!(exporter = %self.id, key, %reason, retry_in = ?wait,
-                "s3: upload failed; retrying");
-            let until = Instant::now() + wait;
-            while Instant::now() < until && !self.jobs.is_closed() {
-                std::thread::sleep(SHUTDOWN_CHECK.min(until - Instant::now()));
-            }
-        }
+        let (id, metrics, jobs) = (&self.id, &self.metrics, &self.jobs);
+        let (runtime, client) = (&self.runtime, &self.client);
+        retry_blocking(
+            &mut self.backoff,
+            || jobs.is_closed(),
+            || {
+                let started = Instant::now();
+                let result = runtime.block_on(client.upload(key, body.clone()));
+                observe_attempt(id, started.elapsed().as_secs_f64(), metrics);
+                result
+            },
+            |reason, wait| {
+                metrics
+                    .export_retries
+                    .get_or_create(&ExporterLabels {
+                        exporter: id.to_string(),
+                        signal: signal.as_str(),
+                    })
+                    .inc();
+                tracing::warn!(exporter = %id, key, %reason, retry_in = ?wait,
+                    "s3: upload failed; retrying");
+            },
+        )
     }
 }

@@ -98,7 +98,6 @@ pub async fn run(args: GenArgs) -> anyhow::Result<Summary> {
     let pool: Vec<bytes::Bytes> = (0..16)
         .map(|_| data::request(args.signal, args.batch.max(1), &mut rng, now).into())
         .collect();
-    let sender = send::Sender::new(args.protocol, &endpoint, args.signal).await?;
 
     let tally = Arc::new(Tally::default());
     let started = Instant::now();
@@ -110,7 +109,12 @@ pub async fn run(args: GenArgs) -> anyhow::Result<Summary> {
     });
     let mut tasks = Vec::new();
     for c in 0..args.connections.max(1) {
-        let (sender, tally, pool) = (sender.clone(), tally.clone(), pool.clone());
+        // A sender (and so a connection) per task: one shared gRPC
+        // channel would carry every call over a single HTTP/2 connection,
+        // whose one connection task then limits the generator, not the
+        // receiver.
+        let sender = send::Sender::new(args.protocol, &endpoint, args.signal).await?;
+        let (tally, pool) = (tally.clone(), pool.clone());
         let records = args.batch as u64;
         tasks.push(tokio::spawn(async move {
             let mut next = Instant::now();

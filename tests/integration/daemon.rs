@@ -416,6 +416,78 @@ fn plugins_dropped_into_the_plugin_directory_run_with_their_sidecar_config() {
 }
 
 #[test]
+fn a_pipeline_holding_its_queue_size_mib_answers_503_though_its_queue_has_room() {
+    // Two workers stuck in a plugin that loops until its 2 s deadline, a
+    // queue of 1,000 requests but of 1 MiB, and 16 senders of ~400 KB
+    // requests at once: the bytes must refuse them, not the count.
+    let processors = format!(
+        "  wasm/slow:\n    path: {}\n    config: {{action: loop}}\n    timeout: 2s",
+        guests::MISBEHAVE
+    );
+    let mut daemon = Daemon::start(
+        &processors,
+        "  null:",
+        "    logs:\n      receivers: [otlp]\n      processors: [wasm/slow]\n      exporters: [null]\n      queue_size: 1000\n      queue_size_mib: 1",
+    );
+    let body = tagged_logs(1400, "big");
+    assert!(
+        (300_000..500_000).contains(&body.len()),
+        "a request of ~400 KB, not {}",
+        body.len()
+    );
+    let url = format!("{}/v1/logs", daemon.http);
+    let senders: Vec<_> = (0..16)
+        .map(|_| {
+            let (url, body) = (url.clone(), body.clone());
+            std::thread::spawn(move || {
+                let r = Client::new()
+                    .post(&url)
+                    .header("Content-Type", PROTOBUF)
+                    .timeout(Duration::from_secs(60))
+                    .body(body)
+                    .send()
+                    .expect("weir answers");
+                (r.status().as_u16(), r.text().unwrap())
+            })
+        })
+        .collect();
+    let gauge = "weir_pipeline_queue_bytes{pipeline=\"logs\"}";
+    let mut most = 0.0f64;
+    while senders.iter().any(|s| !s.is_finished()) {
+        most = most.max(daemon.metric(gauge).expect("the gauge is exported"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let answers: Vec<_> = senders.into_iter().map(|t| t.join().unwrap()).collect();
+    let refused: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
+    assert!(
+        !refused.is_empty(),
+        "some requests are refused: {answers:?}"
+    );
+    assert!(refused.iter().all(|(_, body)| body.contains("overloaded")));
+    assert!(
+        answers.iter().all(|(s, _)| *s == 200 || *s == 503),
+        "{answers:?}"
+    );
+    assert!(most > 0.0, "the gauge saw the held requests");
+    assert!(
+        most <= (1 << 20) as f64,
+        "the pipeline held {most} bytes, over its 1 MiB"
+    );
+    // A worker gives the bytes back just after the exporters' queues
+    // take the records, which may be just after the answer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while daemon.metric(gauge) != Some(0.0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        daemon.metric(gauge),
+        Some(0.0),
+        "every byte is given back once the workers are done"
+    );
+    assert!(daemon.stop().success());
+}
+
+#[test]
 fn a_full_queue_is_answered_with_503_and_retry_after() {
     // Two workers busy in a plugin that loops until its 2 s deadline, and
     // a queue of one request: the rest must be refused, not queued.

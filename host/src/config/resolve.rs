@@ -140,7 +140,13 @@ pub struct PipelineSpec {
     pub dead_letter: Vec<String>,
     /// Capacity of the input queue, in requests.
     pub queue_size: usize,
+    /// Bytes the pipeline may hold, in MiB.
+    pub queue_size_mib: u64,
 }
+
+/// The largest `queue_size_mib`: 1 TiB, far past any machine's memory,
+/// and small enough that the byte count cannot overflow.
+const MAX_QUEUE_SIZE_MIB: u64 = 1 << 20;
 
 fn component_type(id: &str) -> &str {
     id.split_once('/').map_or(id, |(t, _)| t)
@@ -627,6 +633,12 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
         if p.queue_size == 0 {
             return Err(field(at("queue_size"), "must be at least 1"));
         }
+        if p.queue_size_mib == 0 || p.queue_size_mib > MAX_QUEUE_SIZE_MIB {
+            return Err(field(
+                at("queue_size_mib"),
+                format!("must be from 1 to {MAX_QUEUE_SIZE_MIB}"),
+            ));
+        }
         let mut check_exporters = |list: &[String], what: String| -> Result<()> {
             for (i, e) in list.iter().enumerate() {
                 let exporter = defined_exporters.get(e).ok_or_else(|| {
@@ -663,6 +675,7 @@ pub(crate) fn resolve(raw: RawConfig, base: &Path) -> Result<Config> {
             routes: p.routes.clone(),
             dead_letter: p.dead_letter.clone(),
             queue_size: p.queue_size,
+            queue_size_mib: p.queue_size_mib,
         });
     }
 

@@ -59,6 +59,14 @@ pub struct Pipeline {
     /// Default 256.
     #[serde(default = "default_queue_size")]
     pub queue_size: usize,
+    /// Bytes (in MiB) of requests the pipeline may hold — in its queue,
+    /// batcher and workers, until its exporters' queues take them —
+    /// before receivers answer "retry later". Bounds the pipeline's
+    /// memory however large the requests and however many connections
+    /// send at once. A request is taken whatever its size while the
+    /// pipeline holds nothing. Default 64.
+    #[serde(default = "default_queue_size_mib")]
+    pub queue_size_mib: u64,
     /// Exporter ids for batches a plugin failed on (when its `on_failure`
     /// is `dead_letter`) and records sent to unknown routes. Empty: such
     /// records are dropped, counted and logged.
@@ -68,6 +76,10 @@ pub struct Pipeline {
 
 fn default_queue_size() -> usize {
     256
+}
+
+fn default_queue_size_mib() -> u64 {
+    64
 }
 
 /// weir's own telemetry.

@@ -59,10 +59,11 @@ impl Batcher {
         match &mut self.current {
             None => self.current = Some((envelope, records, now)),
             Some((current, count, _)) => {
-                let Envelope { batch, acks } = envelope;
+                let Envelope { batch, acks, held } = envelope;
                 match current.batch.append(batch) {
                     Ok(()) => {
                         current.acks.extend(acks);
+                        current.held.absorb(held);
                         *count += records;
                     }
                     // Pipelines carry one signal, so this cannot happen;
@@ -70,7 +71,7 @@ impl Batcher {
                     Err(batch) => {
                         let (done, _, _) = self.current.take().expect("matched Some");
                         self.ready.push_back(done);
-                        self.current = Some((Envelope { batch, acks }, records, now));
+                        self.current = Some((Envelope { batch, acks, held }, records, now));
                     }
                 }
             }

@@ -8,13 +8,17 @@
 //! are dropped.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
+
+use prometheus_client::metrics::counter::Counter;
 
 use crate::plugin::{DEAD_LETTER_ROUTE, Instance};
 use crate::telemetry::metrics::{Metrics, PluginFailureLabels, PluginLabels};
 
 use super::envelope::Envelope;
 use super::plan::ChainSource;
+use super::queue_bytes::Held;
 
 /// Where records leaving the chain go.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,9 +37,32 @@ pub struct Chain {
     worker: usize,
     /// The generation of the plan `instances` follow.
     generation: u64,
-    /// (stage id, labels, instance), in chain order.
-    instances: Vec<(u64, PluginLabels, Instance)>,
+    /// (stage id, counters, instance), in chain order.
+    instances: Vec<(u64, StageCounters, Instance)>,
     metrics: Arc<Metrics>,
+}
+
+/// One stage's per-batch counters, found once when the worker adopts the
+/// stage: looking them up per batch would hash the labels and take each
+/// metric family's lock, which every worker shares.
+struct StageCounters {
+    labels: PluginLabels,
+    seconds: Counter<f64, AtomicU64>,
+    kept: Counter,
+    routed: Counter,
+    dropped: Counter,
+}
+
+impl StageCounters {
+    fn new(labels: PluginLabels, m: &Metrics) -> StageCounters {
+        StageCounters {
+            seconds: m.plugin_seconds.get_or_create(&labels).clone(),
+            kept: m.plugin_kept_records.get_or_create(&labels).clone(),
+            routed: m.plugin_routed_records.get_or_create(&labels).clone(),
+            dropped: m.plugin_dropped_records.get_or_create(&labels).clone(),
+            labels,
+        }
+    }
 }
 
 impl Chain {
@@ -92,7 +119,8 @@ impl Chain {
                         .position(|(s, _)| s.id == stage.id)
                         .expect("an instance was taken for every new stage");
                     let (_, instance) = fresh.swap_remove(at);
-                    (stage.id, stage.labels.clone(), instance)
+                    let counters = StageCounters::new(stage.labels.clone(), &self.metrics);
+                    (stage.id, counters, instance)
                 }
             };
             self.instances.push(entry);
@@ -105,32 +133,26 @@ impl Chain {
     pub fn run(&mut self, envelope: Envelope) -> Vec<(Destination, Envelope)> {
         self.sync();
         let mut out = Vec::new();
-        let Envelope { batch, acks } = envelope;
-        let mut current = Some(Envelope { batch, acks });
-        for (_, labels, instance) in &mut self.instances {
+        // The worker keeps the envelope's held bytes until it has
+        // delivered what comes out; the envelopes made here hold none.
+        let mut current = Some(envelope);
+        for (_, counters, instance) in &mut self.instances {
             let Some(envelope) = current.take() else {
                 break;
             };
-            let Envelope { batch, acks } = envelope;
+            let Envelope { batch, acks, .. } = envelope;
             let envelope_acks = acks;
             let started = Instant::now();
             let processed = instance.process(batch);
-            let m = &self.metrics;
-            m.plugin_seconds
-                .get_or_create(labels)
-                .inc_by(started.elapsed().as_secs_f64());
+            counters.seconds.inc_by(started.elapsed().as_secs_f64());
             let r = &processed.routed;
-            m.plugin_kept_records
-                .get_or_create(labels)
-                .inc_by(r.kept() as u64);
-            m.plugin_routed_records
-                .get_or_create(labels)
-                .inc_by(r.routed() as u64);
-            m.plugin_dropped_records
-                .get_or_create(labels)
-                .inc_by(r.dropped as u64);
+            counters.kept.inc_by(r.kept() as u64);
+            counters.routed.inc_by(r.routed() as u64);
+            counters.dropped.inc_by(r.dropped as u64);
             if let Some(failure) = &processed.failure {
-                m.plugin_failures
+                let labels = &counters.labels;
+                self.metrics
+                    .plugin_failures
                     .get_or_create(&PluginFailureLabels {
                         pipeline: labels.pipeline.clone(),
                         plugin: labels.plugin.clone(),
@@ -150,12 +172,14 @@ impl Chain {
                     Envelope {
                         batch: routed,
                         acks: envelope_acks.clone(),
+                        held: Held::default(),
                     },
                 ));
             }
             current = processed.routed.keep.map(|batch| Envelope {
                 batch,
                 acks: envelope_acks,
+                held: Held::default(),
             });
         }
         if let Some(envelope) = current {

@@ -18,6 +18,7 @@ mod envelope;
 mod memory_limiter;
 mod outputs;
 mod plan;
+mod queue_bytes;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -32,6 +33,7 @@ pub use envelope::Envelope;
 pub use memory_limiter::MemoryLimiter;
 pub use outputs::Outputs;
 pub use plan::{ChainSource, Stage};
+pub use queue_bytes::QueueBytes;
 
 use crate::config::PipelineSpec;
 use crate::exporter::ExporterHandle;
@@ -43,6 +45,7 @@ pub struct Pipeline {
     /// Its signal.
     pub signal: Signal,
     input: Option<mpsc::Sender<Envelope>>,
+    queue_bytes: Arc<QueueBytes>,
     memory_limiter: Option<Arc<MemoryLimiter>>,
     batcher: Option<tokio::task::JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
@@ -52,6 +55,7 @@ pub struct Pipeline {
 #[derive(Clone, Debug)]
 pub struct PipelineInput {
     tx: mpsc::Sender<Envelope>,
+    queue_bytes: Arc<QueueBytes>,
     memory_limiter: Option<Arc<MemoryLimiter>>,
 }
 
@@ -74,8 +78,13 @@ impl PipelineInput {
         self.memory_limiter.as_ref()?.refusal()
     }
 
-    /// Offers an envelope without waiting.
-    pub fn try_send(&self, envelope: Envelope) -> Result<(), Refused> {
+    /// Offers an envelope without waiting: refused when the queue holds
+    /// `queue_size` requests or `queue_size_mib` of bytes.
+    pub fn try_send(&self, mut envelope: Envelope) -> Result<(), Refused> {
+        envelope.held = self
+            .queue_bytes
+            .try_hold(envelope.batch.encoded_len())
+            .ok_or(Refused::Overloaded)?;
         self.tx.try_send(envelope).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => Refused::Overloaded,
             mpsc::error::TrySendError::Closed(_) => Refused::Closed,
@@ -124,25 +133,34 @@ impl Pipeline {
                     .spawn(move || {
                         loop {
                             demand.idle();
-                            let Ok(envelope) = rx.recv_blocking() else {
+                            let Ok(mut envelope) = rx.recv_blocking() else {
                                 break;
                             };
                             demand.busy();
+                            // Given back once the exporters' queues have
+                            // the records (a full one makes this wait).
+                            let held = std::mem::take(&mut envelope.held);
                             for (destination, share) in chain.run(envelope) {
                                 outputs.deliver(destination, share);
                             }
+                            drop(held);
                         }
                     })?,
             );
         }
 
         let (input_tx, input_rx) = mpsc::channel::<Envelope>(spec.queue_size);
+        let labels = PipelineLabels {
+            pipeline: spec.id.clone(),
+        };
+        let queue_bytes = QueueBytes::new(
+            spec.queue_size_mib << 20,
+            metrics.pipeline_queue_bytes.get_or_create(&labels).clone(),
+        );
         // A weak sender, so the probe does not keep the queue open.
         let weak = input_tx.downgrade();
         metrics.probe_queue(
-            PipelineLabels {
-                pipeline: spec.id.clone(),
-            },
+            labels,
             Box::new(move || {
                 weak.upgrade()
                     .map_or(0, |tx| (tx.max_capacity() - tx.capacity()) as i64)
@@ -164,6 +182,7 @@ impl Pipeline {
         Ok(Pipeline {
             signal: spec.signal,
             input: Some(input_tx),
+            queue_bytes,
             memory_limiter,
             batcher: Some(batcher),
             workers: threads,
@@ -174,6 +193,7 @@ impl Pipeline {
     pub fn input(&self) -> PipelineInput {
         PipelineInput {
             tx: self.input.clone().expect("input taken only at shutdown"),
+            queue_bytes: self.queue_bytes.clone(),
             memory_limiter: self.memory_limiter.clone(),
         }
     }

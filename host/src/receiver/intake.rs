@@ -8,7 +8,9 @@
 //! (gRPC to a `Code`, HTTP to a status), so the reasons and the counters
 //! are the same whichever way the data came in.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use prometheus_client::metrics::counter::Counter;
 
 use super::submit::{SubmitError, submit};
 use crate::auth::AuthFailure;
@@ -156,6 +158,10 @@ pub struct Intake {
     transport: &'static str,
     inputs: SignalInputs,
     metrics: Arc<Metrics>,
+    /// The received-records counter of each signal, found once: looking
+    /// it up per request would clone the receiver's name and take the
+    /// metric family's lock that every receiver task shares.
+    received: [OnceLock<Counter>; 3],
 }
 
 impl Intake {
@@ -172,13 +178,10 @@ impl Intake {
             transport,
             inputs,
             metrics,
+            received: Default::default(),
         }
     }
 
-    /// Submits a decoded request to the pipelines of its signal and waits
-    /// until every exporter has it; the number of records on success. An
-    /// empty batch is accepted as is (the OTLP specification allows it),
-    /// whether or not a pipeline would take it.
     /// Whether a request of `signal` may come in: refused (and counted)
     /// while a pipeline it would go to is over its memory limit. Asked
     /// before the request is read where the transport allows (an HTTP
@@ -197,17 +200,30 @@ impl Intake {
         Err(refusal)
     }
 
+    /// Submits a decoded request to the pipelines of its signal and waits
+    /// until every exporter has it; the number of records on success. An
+    /// empty batch is accepted as is (the OTLP specification allows it),
+    /// whether or not a pipeline would take it.
     pub async fn accept(&self, signal: Signal, batch: Batch) -> Result<usize, Refusal> {
         let records = batch.len();
         let result = self.submit(signal, batch).await;
         match &result {
             Ok(()) => {
-                self.metrics
-                    .received_records
-                    .get_or_create(&ReceiverLabels {
-                        receiver: self.receiver.clone(),
-                        transport: self.transport,
-                        signal: signal.as_str(),
+                let slot = match signal {
+                    Signal::Logs => 0,
+                    Signal::Metrics => 1,
+                    Signal::Traces => 2,
+                };
+                self.received[slot]
+                    .get_or_init(|| {
+                        self.metrics
+                            .received_records
+                            .get_or_create(&ReceiverLabels {
+                                receiver: self.receiver.clone(),
+                                transport: self.transport,
+                                signal: signal.as_str(),
+                            })
+                            .clone()
                     })
                     .inc_by(records as u64);
             }

@@ -200,6 +200,9 @@ pub struct Metrics {
     pub dropped_records: Family<DropLabels, Counter>,
     /// Batches waiting in a pipeline's queue.
     pub queue_batches: Family<PipelineLabels, Gauge>,
+    /// Bytes a pipeline holds in its queues and workers (the count its
+    /// `queue_size_mib` limits).
+    pub pipeline_queue_bytes: Family<PipelineLabels, Gauge>,
     /// Plugin reloads, by plugin and result.
     pub plugin_reloads: Family<ReloadLabels, Counter>,
     /// Seconds from a plugin file's last write to its new version serving.
@@ -259,6 +262,7 @@ impl Metrics {
             plugin_seconds: Family::default(),
             dropped_records: Family::default(),
             queue_batches: Family::default(),
+            pipeline_queue_bytes: Family::default(),
             plugin_reloads: Family::default(),
             plugin_reload_seconds: Histogram::new([
                 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0,
@@ -410,6 +414,11 @@ impl Metrics {
             "pipeline_queue_batches",
             "Batches waiting in a pipeline's queue",
             m.queue_batches.clone(),
+        );
+        registry.register(
+            "pipeline_queue_bytes",
+            "Bytes of requests a pipeline holds, from its receivers until its exporters' queues take them",
+            m.pipeline_queue_bytes.clone(),
         );
         registry.register(
             "plugin_reloads",

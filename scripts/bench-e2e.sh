@@ -54,6 +54,11 @@
 # leave at least one CPU for the generator, which must also keep N cores
 # busy: measure 8 cores on a machine with 16 or more.
 #
+# ROUNDS=N runs the whole list N times, interleaved (none, the others,
+# none, the others, ...), and reports each scenario's median, and its
+# ratio to none as the median of the per-round ratios with their range:
+# on a shared machine one round's ratio moves by +-0.1.
+#
 # WEIR_BIN=path reuses a release binary already built (a thin-LTO release
 # build takes many minutes on a small machine), and the plugins already
 # built; SCENARIOS="none grpc-none"
@@ -257,14 +262,15 @@ YAML
     far_records=$(accepted_records "$far_telemetry")
     stop_weir "$far"
   fi
-  python3 - "$name" "$before" "$after" "$tck" "$summary" "$far_records" "${cores:-}" <<'PY' | tee -a "$work/results.jsonl"
+  python3 - "$name" "$before" "$after" "$tck" "$summary" "$far_records" "${cores:-}" "$round" <<'PY' | tee -a "$work/results.jsonl"
 import json, sys
 name, before, after, tck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 summary, far = json.loads(sys.argv[5]), json.loads(sys.argv[6])
 cores = int(sys.argv[7]) if sys.argv[7] else None
+round_ = int(sys.argv[8])
 records = summary["records"]
 cpu = (after - before) / tck
-print(json.dumps({"scenario": name, "cores": cores, "records": records, "weir_cpu_seconds": round(cpu, 2),
+print(json.dumps({"scenario": name, "cores": cores, "round": round_, "records": records, "weir_cpu_seconds": round(cpu, 2),
                   "records_per_cpu_second": round(records / cpu) if cpu else None,
                   "wall_records_per_second": round(summary["records_per_second"]),
                   "refused": summary["refused"], "far_end_records": far,
@@ -323,29 +329,58 @@ if [ -z "${SCENARIOS:-}" ] || [[ " $SCENARIOS " == *" influxdb"* ]] ||
   [[ " $SCENARIOS " == *" remote-write "* ]]; then
   discard_server
 fi
-if [ -z "$cores_list" ]; then
-  all_scenarios
-else
-  for cores in ${cores_list//,/ }; do
-    weir_pin=(taskset -c "0-$((cores - 1))")
-    others_pin=(taskset -c "$cores-$((cpus - 1))")
+rounds="${ROUNDS:-1}"
+for round in $(seq "$rounds"); do
+  if [ -z "$cores_list" ]; then
     all_scenarios
-  done
-fi
+  else
+    for cores in ${cores_list//,/ }; do
+      weir_pin=(taskset -c "0-$((cores - 1))")
+      others_pin=(taskset -c "$cores-$((cpus - 1))")
+      all_scenarios
+    done
+  fi
+done
 
 python3 - "$work/results.jsonl" "$metrics_scenarios" <<'PY'
-import json, sys
-all_rows = [json.loads(l) for l in open(sys.argv[1])]
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+# Each scenario's ratio to none in the same round (and on as many CPUs).
+none_of = {(r.get("cores"), r["round"]): r["records_per_cpu_second"]
+           for r in runs if r["scenario"] == "none"}
+for r in runs:
+    r["vs_none"] = r["records_per_cpu_second"] / none_of[(r.get("cores"), r["round"])]
+# One row per scenario and core count: the medians over the rounds.
+all_rows = []
+for r in runs:
+    same = [x for x in runs if x["scenario"] == r["scenario"] and x.get("cores") == r.get("cores")]
+    if same[0] is not r:
+        continue
+    row = dict(r)
+    for key in ("records_per_cpu_second", "wall_records_per_second", "refused",
+                "latency_ms_p50", "latency_ms_p99", "vs_none"):
+        row[key] = statistics.median(x[key] for x in same)
+    for key in ("records_per_cpu_second", "wall_records_per_second", "refused"):
+        row[key] = round(row[key])
+    row["vs_none_range"] = (min(x["vs_none"] for x in same), max(x["vs_none"] for x in same))
+    row["rounds"] = len(same)
+    all_rows.append(row)
 groups = sorted({r.get("cores") for r in all_rows}, key=lambda c: c or 0)
+several = any(r["rounds"] > 1 for r in all_rows)
+if several:
+    print(f"\nMedians of {all_rows[0]['rounds']} interleaved rounds; 'vs none' is the median of the"
+          " per-round ratios, with their range.")
 for cores in groups:
     rows = [r for r in all_rows if r.get("cores") == cores]
-    base = rows[0]["records_per_cpu_second"]
     title = f"weir on {cores} CPU(s)" if cores else "scenario"
-    print(f"\n{title:<17}{'records/CPU-s':>14}{'vs none':>9}{'wall rec/s':>12}{'refused':>9}"
+    spread = f"{'range':>12}" if several else ""
+    print(f"\n{title:<17}{'records/CPU-s':>14}{'vs none':>9}{spread}{'wall rec/s':>12}{'refused':>9}"
           f"{'p50 ms':>8}{'p99 ms':>8}{'far end got':>13}")
     for r in rows:
         far = "" if r["far_end_records"] is None else f"{r['far_end_records']:,}"
-        print(f"{r['scenario']:<17}{r['records_per_cpu_second']:>14,}{r['records_per_cpu_second']/base:>9.2f}"
+        lo, hi = r["vs_none_range"]
+        spread = f"{f'{lo:.2f}-{hi:.2f}':>12}" if several else ""
+        print(f"{r['scenario']:<17}{r['records_per_cpu_second']:>14,}{r['vs_none']:>9.2f}{spread}"
               f"{r['wall_records_per_second']:>12,}{r['refused']:>9,}{r['latency_ms_p50']:>8.1f}"
               f"{r['latency_ms_p99']:>8.1f}{far:>13}")
 if len(groups) > 1:
@@ -361,21 +396,22 @@ if len(groups) > 1:
               f"{r['records_per_cpu_second'] / first['records_per_cpu_second']:>20.2f}"
               f"{r['wall_records_per_second'] / (n * first['wall_records_per_second']):>20.2f}")
 rows = [r for r in all_rows if r.get("cores") == groups[0]]
-base = rows[0]["records_per_cpu_second"]
 by = {r["scenario"]: r["records_per_cpu_second"] for r in rows}
+vs = {r["scenario"]: r["vs_none"] for r in rows}
 print("\nIssue 19's floors (one core): severity-filter >= 3,000,000 records/CPU-s and >= 0.91 of none;"
       " gRPC >= 0.91 of HTTP.")
 if "severity-filter" in by:
     f = by["severity-filter"]
     print(f"  severity-filter: {f:,} records/CPU-s "
-          f"({'meets' if f >= 3_000_000 else 'BELOW'} 3,000,000), {f / base:.2f} of none")
+          f"({'meets' if f >= 3_000_000 else 'BELOW'} 3,000,000), {vs['severity-filter']:.2f} of none")
 for grpc, http in (("grpc-none", "none"), ("grpc-filter", "severity-filter")):
     if grpc in by and http in by:
-        print(f"  {grpc} / {http}: {by[grpc] / by[http]:.2f}")
+        # Per round, as the other ratios: each over none of its round.
+        print(f"  {grpc} / {http}: {vs[grpc] / vs[http]:.2f}")
 print("\nIssue 14's floor for the forwarding scenarios: vs none >= 0.70 (the export path costs at most 30%).")
 for r in rows:
     if r["scenario"].startswith("fwd-"):
-        ratio = r["records_per_cpu_second"] / base
+        ratio = r["vs_none"]
         verdict = "meets the floor" if ratio >= 0.7 else "BELOW the floor"
         lost = "" if r["far_end_records"] == r["records"] else \
             f"; the far end got {r['far_end_records']:,} of {r['records']:,} records"

@@ -26,7 +26,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
 
 use super::demand::Demand;
 use super::envelope::Envelope;
@@ -141,7 +140,7 @@ fn now() -> Instant {
 /// then sends what is left. `demand` tells when a worker is waiting.
 pub async fn run(
     settings: BatchProcessor,
-    mut input: mpsc::Receiver<Envelope>,
+    input: async_channel::Receiver<Envelope>,
     output: async_channel::Sender<Envelope>,
     demand: Arc<Demand>,
 ) {
@@ -150,16 +149,16 @@ pub async fn run(
     while open {
         if batcher.deadline().is_none() && !batcher.is_full() {
             match input.recv().await {
-                Some(envelope) => batcher.push(envelope, now()),
-                None => break,
+                Ok(envelope) => batcher.push(envelope, now()),
+                Err(_) => break,
             }
         }
         // Merge what is already queued, without waiting for more.
         while !batcher.is_full() {
             match input.try_recv() {
                 Ok(envelope) => batcher.push(envelope, now()),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => {
+                Err(async_channel::TryRecvError::Empty) => break,
+                Err(async_channel::TryRecvError::Closed) => {
                     open = false;
                     break;
                 }
@@ -185,8 +184,8 @@ pub async fn run(
             // More records first: under load they fill the batch.
             biased;
             next = input.recv() => match next {
-                Some(envelope) => batcher.push(envelope, now()),
-                None => open = false,
+                Ok(envelope) => batcher.push(envelope, now()),
+                Err(_) => open = false,
             },
             // A worker became idle: the loop sends the batch to it.
             () = demand.changed() => {}
@@ -296,11 +295,11 @@ mod tests {
         idle: usize,
         size: usize,
     ) -> (
-        mpsc::Sender<Envelope>,
+        async_channel::Sender<Envelope>,
         async_channel::Receiver<Envelope>,
         Arc<Demand>,
     ) {
-        let (tx, rx) = mpsc::channel(64);
+        let (tx, rx) = async_channel::bounded(64);
         let (out_tx, out_rx) = async_channel::bounded(8);
         let demand = Arc::new(Demand::default());
         for _ in 0..idle {

@@ -4,6 +4,9 @@
 //! receivers ──try_send──▶ input queue ──▶ batcher ──▶ work queue ──▶ workers (plugin chain) ──▶ outputs ──▶ exporters
 //! ```
 //!
+//! Without a `batch` processor the workers take from the input queue
+//! directly.
+//!
 //! Every queue is bounded. A full input queue is the receivers' signal to
 //! answer "retry later"; a full work or exporter queue makes the stage
 //! before it wait. Each request carries an [`Ack`] that resolves when every
@@ -24,7 +27,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use indexmap::IndexMap;
-use tokio::sync::mpsc;
 
 pub use crate::ack::Ack;
 pub use chain::Chain;
@@ -44,7 +46,7 @@ use crate::telemetry::metrics::{Metrics, PipelineLabels};
 pub struct Pipeline {
     /// Its signal.
     pub signal: Signal,
-    input: Option<mpsc::Sender<Envelope>>,
+    input: Option<async_channel::Sender<Envelope>>,
     queue_bytes: Arc<QueueBytes>,
     memory_limiter: Option<Arc<MemoryLimiter>>,
     batcher: Option<tokio::task::JoinHandle<()>>,
@@ -54,7 +56,7 @@ pub struct Pipeline {
 /// A receiver's way into a pipeline.
 #[derive(Clone, Debug)]
 pub struct PipelineInput {
-    tx: mpsc::Sender<Envelope>,
+    tx: async_channel::Sender<Envelope>,
     queue_bytes: Arc<QueueBytes>,
     memory_limiter: Option<Arc<MemoryLimiter>>,
 }
@@ -86,8 +88,8 @@ impl PipelineInput {
             .try_hold(envelope.batch.encoded_len())
             .ok_or(Refused::Overloaded)?;
         self.tx.try_send(envelope).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => Refused::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => Refused::Closed,
+            async_channel::TrySendError::Full(_) => Refused::Overloaded,
+            async_channel::TrySendError::Closed(_) => Refused::Closed,
         })
     }
 }
@@ -109,7 +111,15 @@ impl Pipeline {
                 .map(|id| exporters[id.as_str()].clone())
                 .collect()
         };
-        let (work_tx, work_rx) = async_channel::bounded::<Envelope>(workers * 2);
+        let (input_tx, input_rx) = async_channel::bounded::<Envelope>(spec.queue_size);
+        // With a batcher, it takes from the input queue and hands batches
+        // to the workers through a short queue of its own; without one,
+        // the workers take from the input queue themselves (a task in
+        // between would cost a hand-over and a wake-up per request).
+        let (work_tx, work_rx) = match spec.batch {
+            Some(_) => async_channel::bounded::<Envelope>(workers * 2),
+            None => (input_tx.clone(), input_rx.clone()),
+        };
         let demand = Arc::new(Demand::default());
         let mut threads = Vec::new();
         for n in 0..workers {
@@ -149,7 +159,6 @@ impl Pipeline {
             );
         }
 
-        let (input_tx, input_rx) = mpsc::channel::<Envelope>(spec.queue_size);
         let labels = PipelineLabels {
             pipeline: spec.id.clone(),
         };
@@ -162,29 +171,19 @@ impl Pipeline {
         metrics.probe_queue(
             labels,
             Box::new(move || {
-                weak.upgrade()
-                    .map_or(0, |tx| (tx.max_capacity() - tx.capacity()) as i64)
+                weak.upgrade().map_or(0, |tx| tx.len() as i64)
             }),
         );
-        let forward = work_tx.clone();
-        let batcher = match spec.batch.clone() {
-            Some(settings) => handle.spawn(batcher::run(settings, input_rx, forward, demand)),
-            None => handle.spawn(async move {
-                let mut input_rx = input_rx;
-                while let Some(envelope) = input_rx.recv().await {
-                    if forward.send(envelope).await.is_err() {
-                        break;
-                    }
-                }
-            }),
-        };
+        let batcher = spec.batch.clone().map(|settings| {
+            handle.spawn(batcher::run(settings, input_rx, work_tx.clone(), demand))
+        });
         drop(work_tx);
         Ok(Pipeline {
             signal: spec.signal,
             input: Some(input_tx),
             queue_bytes,
             memory_limiter,
-            batcher: Some(batcher),
+            batcher,
             workers: threads,
         })
     }

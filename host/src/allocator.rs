@@ -24,6 +24,36 @@ pub(crate) fn return_free_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
+/// Hands the free pages of the calling thread's heap back, at most once
+/// a second per thread. mimalloc keeps a thread's emptied pages for that
+/// thread's next allocations, and `mi_collect` only tidies the heap of
+/// the thread that calls it, so each thread that allocates in the steady
+/// state (the async runtime's workers when they park, the pipeline
+/// workers between batches, the exporter threads between exports) calls
+/// this. Measured at 10,000 records/s through a plugin: the allocator's
+/// resident memory grew by ~1 MiB per connection served and stayed there
+/// after the connections closed.
+pub(crate) fn tidy_this_thread() {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    thread_local! {
+        static LAST: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+    let now = Instant::now();
+    let due = LAST.with(|last| {
+        let due = last
+            .get()
+            .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+        if due {
+            last.set(Some(now));
+        }
+        due
+    });
+    if due {
+        return_free_memory();
+    }
+}
+
 /// Keeps the process on 4 KiB pages: its heap is small and churns, so
 /// huge pages cost memory (each 2 MiB resident for a few KiB used) for a
 /// TLB saving that did not show in the end-to-end benchmark. Call first
@@ -37,11 +67,13 @@ pub fn use_small_pages() {
     }
 }
 
-/// Drops the resident pages of weir's own code and read-only data, once
-/// start-up is over: the pages the running daemon executes come back on
-/// their next use (from the page cache, without a read from disk), and
-/// those only start-up needed stop counting against its resident memory.
-/// Best effort: a failure is logged at debug level and changes nothing.
+/// Drops the resident pages of the code and read-only data of weir and
+/// the shared libraries it links (libc, OpenSSL, ...), once start-up is
+/// over: the pages the running daemon executes come back on their next
+/// use (from the page cache, without a read from disk), and those only
+/// start-up needed (OpenSSL's tables, the configuration parser, the
+/// plugin compiler) stop counting against its resident memory. Best
+/// effort: a failure is logged at debug level and changes nothing.
 pub(crate) fn drop_start_up_code_pages() {
     let Ok(exe) = std::env::current_exe() else {
         return;
@@ -49,9 +81,11 @@ pub(crate) fn drop_start_up_code_pages() {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for (start, end) in unmodified_read_only_mappings_of(&smaps, &exe.to_string_lossy()) {
+    let exe = exe.to_string_lossy();
+    let ours = |file: &str| file == exe || is_shared_library(file);
+    for (start, end) in unmodified_read_only_mappings_of(&smaps, ours) {
         // SAFETY: the range is a whole private mapping of the executable
-        // that the process cannot write and never modified (no anonymous,
+        // or a shared library that the process cannot write and never modified (no anonymous,
         // copied-on-write pages: relocated data such as RELRO has some and
         // is left alone). For such a mapping MADV_DONTNEED only unmaps the
         // pages: the next access maps the file's same bytes again. No Rust
@@ -65,9 +99,24 @@ pub(crate) fn drop_start_up_code_pages() {
     }
 }
 
-/// The address ranges of the `/proc/self/smaps` mappings of `path` that
-/// are private, not writable and hold no anonymous (modified) page.
-fn unmodified_read_only_mappings_of(smaps: &str, path: &str) -> Vec<(usize, usize)> {
+/// Whether `path` names a shared library (`libc.so.6`, `libssl.so.3`,
+/// `ld-linux-x86-64.so.2`): what the dynamic loader maps, read-only, from
+/// files nobody rewrites in place.
+fn is_shared_library(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.starts_with('/')
+        && name
+            .split_once(".so")
+            .is_some_and(|(_, version)| version.is_empty() || version.starts_with('.'))
+}
+
+/// The address ranges of the `/proc/self/smaps` mappings of the files
+/// `ours` picks that are private, not writable and hold no anonymous
+/// (modified) page.
+fn unmodified_read_only_mappings_of(
+    smaps: &str,
+    ours: impl Fn(&str) -> bool,
+) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     // The mapping being read: its range, if it is one of `path`'s
     // read-only private ones.
@@ -75,7 +124,7 @@ fn unmodified_read_only_mappings_of(smaps: &str, path: &str) -> Vec<(usize, usiz
     for line in smaps.lines() {
         if let Some(header) = mapping_header(line) {
             let (range, perms, file) = header;
-            candidate = (file == path && !perms.contains('w') && perms.ends_with('p'))
+            candidate = (ours(file) && !perms.contains('w') && perms.ends_with('p'))
                 .then(|| parse_range(range))
                 .flatten();
         } else if let Some(kib) = line.strip_prefix("Anonymous:")
@@ -121,6 +170,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shared_libraries_are_told_by_their_names() {
+        for library in [
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+            "/lib64/ld-linux-x86-64.so.2",
+            "/usr/lib/libfoo.so",
+        ] {
+            assert!(is_shared_library(library), "{library}");
+        }
+        for other in [
+            "/opt/weir/bin/weir",
+            "/var/cache/weir/compiled/3f2a.so-cache",
+            "[vdso]",
+            "libc.so.6",
+            "/data/also.something",
+        ] {
+            assert!(!is_shared_library(other), "{other}");
+        }
+    }
+
+    #[test]
     fn only_the_executables_unmodified_read_only_private_mappings_are_picked() {
         let smaps = "\
 55e649131000-55e649d08000 r--p 00000000 fd:00 123 /opt/weir/bin/weir
@@ -144,11 +214,15 @@ Anonymous:             0 kB
 Anonymous:         71216 kB
 ";
         assert_eq!(
-            unmodified_read_only_mappings_of(smaps, "/opt/weir/bin/weir"),
+            unmodified_read_only_mappings_of(smaps, |f| f == "/opt/weir/bin/weir"),
             vec![
                 (0x55e649131000, 0x55e649d08000),
                 (0x55e649d08000, 0x55e64c26a000)
             ]
+        );
+        assert_eq!(
+            unmodified_read_only_mappings_of(smaps, is_shared_library),
+            vec![(0x7f4a4e044000, 0x7f4a4e19a000)]
         );
     }
 }

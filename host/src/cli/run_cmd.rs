@@ -28,6 +28,7 @@ pub(crate) fn run(runtime: Runtime, args: &RunArgs) -> anyhow::Result<ExitCode> 
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("weir-io")
+        .on_thread_park(crate::allocator::tidy_this_thread)
         .build()
         .context("starting the async runtime")?;
     tokio.block_on(crate::daemon::run(config, runtime))?;

@@ -154,6 +154,7 @@ impl Pipeline {
                                 outputs.deliver(destination, share);
                             }
                             drop(held);
+                            crate::allocator::tidy_this_thread();
                         }
                     })?,
             );
@@ -170,9 +171,7 @@ impl Pipeline {
         let weak = input_tx.downgrade();
         metrics.probe_queue(
             labels,
-            Box::new(move || {
-                weak.upgrade().map_or(0, |tx| tx.len() as i64)
-            }),
+            Box::new(move || weak.upgrade().map_or(0, |tx| tx.len() as i64)),
         );
         let batcher = spec.batch.clone().map(|settings| {
             handle.spawn(batcher::run(settings, input_rx, work_tx.clone(), demand))

@@ -59,6 +59,8 @@ impl Consumer {
             if let Err(error) = self.deliver(&job) {
                 settle_failure(&self.id, &job, &error, &self.metrics);
             }
+            drop(job);
+            crate::allocator::tidy_this_thread();
         }
         self.sink.flush();
     }

@@ -4,17 +4,15 @@
 //! are exported.
 //!
 //! [`config`] holds the user's settings; [`start`] binds a listener per
-//! enabled protocol and spawns its server: [`grpc`] (tonic) and [`http`]
-//! (axum), each of which only reads requests and encodes answers, with
-//! [`body`] reading HTTP bodies within their size limit. Both hand
-//! protobuf requests to [`request`], so that gRPC and HTTP share the
-//! validation and the batch (gRPC through [`grpc_codec`], which leaves the
-//! message as bytes).
+//! enabled protocol and spawns its server: [`grpc`] (on `h2` directly) and
+//! [`http`] (axum), each of which only reads requests and encodes answers,
+//! with [`body`] decompressing within the size limit. Both hand protobuf
+//! requests to [`request`] as bytes, so that gRPC and HTTP share the
+//! validation and the batch.
 
 pub(crate) mod body;
 mod config;
 mod grpc;
-mod grpc_codec;
 mod http;
 mod request;
 

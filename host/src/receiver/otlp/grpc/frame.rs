@@ -104,7 +104,14 @@ impl MessageReader {
     pub(super) fn push(&mut self, frame: Bytes) -> Result<(), FrameError> {
         self.received += frame.len();
         if self.received > PREFIX + self.limit {
-            return Err(self.too_large());
+            // Refused before it is kept; the length, for the message, from
+            // the prefix if it came in this frame.
+            let length = match self.declared() {
+                None if self.first.is_empty() && self.joined.is_none() => length_of(&frame),
+                declared => declared,
+            };
+            let limit = self.limit;
+            return Err(FrameError::TooLarge { length, limit });
         }
         if frame.is_empty() {
             return Ok(());
@@ -124,7 +131,10 @@ impl MessageReader {
             self.joined = Some(joined);
         }
         match self.declared() {
-            Some(length) if length > self.limit as u64 => Err(self.too_large()),
+            Some(length) if length > self.limit as u64 => Err(FrameError::TooLarge {
+                length: Some(length),
+                limit: self.limit,
+            }),
             _ => Ok(()),
         }
     }
@@ -173,13 +183,6 @@ impl MessageReader {
         match &self.joined {
             Some(joined) => length_of(joined),
             None => length_of(&self.first),
-        }
-    }
-
-    fn too_large(&self) -> FrameError {
-        FrameError::TooLarge {
-            length: self.declared(),
-            limit: self.limit,
         }
     }
 }
@@ -318,6 +321,18 @@ mod tests {
             reader.push(Bytes::from_static(b"x")),
             Err(FrameError::TooLarge {
                 length: Some(10),
+                limit: 10
+            })
+        );
+    }
+
+    #[test]
+    fn a_first_frame_over_the_limit_says_the_declared_length() {
+        let mut reader = MessageReader::new(10);
+        assert_eq!(
+            reader.push(Bytes::from(framed(false, &[0; 20]))),
+            Err(FrameError::TooLarge {
+                length: Some(20),
                 limit: 10
             })
         );

@@ -58,6 +58,13 @@ pub(crate) fn incoming(
                     }
                 },
             };
+            // Without Nagle's algorithm: an HTTP/2 server writes window
+            // updates while a request arrives and the answer after it,
+            // and with Nagle the answer waits for the client's delayed
+            // ACK (see `no_delay` in receiver/otlp).
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+            }
             let acceptor = TlsAcceptor::from(tls.current());
             let ready = ready.clone();
             tokio::spawn(async move {

@@ -20,6 +20,8 @@ mod hot_reload;
 mod daemon_support;
 // The OpenTelemetry Python SDK as a real client of `weir run`.
 mod python_client;
+// weir's own OTLP/gRPC server: many calls on one connection, a stalled call at shutdown.
+mod grpc_receiver;
 // Acknowledgement latency: no request held for the batch timeout (issue 21).
 mod ack_latency;
 // The durable queue: outages, SIGKILL and damaged logs lose nothing acknowledged.

@@ -1,8 +1,9 @@
 //! A tower layer that refuses requests without the right token before
 //! the service behind it runs — so before a body is read, decompressed
-//! or decoded. The same layer sits under the OTLP/HTTP server (axum) and
-//! the OTLP/gRPC server (tonic); each says how a refusal is answered
-//! (401 with a `google.rpc.Status` body, or `UNAUTHENTICATED`).
+//! or decoded. The layer sits under the OTLP/HTTP server (axum), which
+//! says how a refusal is answered (401 with a `google.rpc.Status` body);
+//! the OTLP/gRPC server checks a call's headers with
+//! [`BearerTokens::check`] itself.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};

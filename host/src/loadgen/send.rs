@@ -92,7 +92,8 @@ impl Sender {
     }
 }
 
-/// Sends the pre-built bytes over gRPC as they are (see `grpc_codec`).
+/// Sends the pre-built bytes over gRPC as they are (see
+/// `otlp::grpc_client`).
 async fn grpc(
     channel: Channel,
     signal: Signal,

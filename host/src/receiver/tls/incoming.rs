@@ -1,7 +1,7 @@
 //! The accept loop of a TLS server. A handshake is a round trip or more
 //! with the client, so each runs in a task of its own, bounded in time;
 //! finished connections are handed to the HTTP server (axum, through
-//! [`TlsListener`]) or the gRPC server (tonic, through a stream of
+//! [`TlsListener`]) or the gRPC server (through a stream of
 //! [`TlsConnection`]s) as plain streams. A failed handshake — a plaintext
 //! client, an untrusted client certificate, a scanner — is logged and
 //! costs nothing else.
@@ -58,6 +58,13 @@ pub(crate) fn incoming(
                     }
                 },
             };
+            // Without Nagle's algorithm: an HTTP/2 server writes window
+            // updates while a request arrives and the answer after it,
+            // and with Nagle the answer waits for the client's delayed
+            // ACK (see `no_delay` in receiver/otlp).
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+            }
             let acceptor = TlsAcceptor::from(tls.current());
             let ready = ready.clone();
             tokio::spawn(async move {
@@ -102,14 +109,6 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         Ok(self.local)
-    }
-}
-
-impl tonic::transport::server::Connected for TlsConnection {
-    type ConnectInfo = tonic::transport::server::TcpConnectInfo;
-
-    fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.get_ref().0.connect_info()
     }
 }
 

@@ -2,7 +2,7 @@
 //! ([`ServerTlsSettings`]), a rustls configuration that follows its files
 //! as they rotate ([`ReloadingConfig`]), and an accept loop that runs each
 //! handshake in a task of its own so that one slow or hostile client
-//! cannot hold up the others ([`incoming`]), feeding axum and tonic alike.
+//! cannot hold up the others ([`incoming`]), feeding the HTTP and gRPC servers alike.
 //!
 //! rustls with the `ring` provider, as the exporters' client side uses.
 

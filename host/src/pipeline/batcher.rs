@@ -26,7 +26,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-
 use super::demand::Demand;
 use super::envelope::Envelope;
 use crate::config::BatchProcessor;

@@ -116,10 +116,15 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     }
     drop(feeds);
 
+    // Before `/readyz` says ready: a SIGTERM sent once it does must stop
+    // weir gracefully, not kill it by the default action (seen in CI, the
+    // page drop below taking a moment). Not earlier, so that Ctrl-C
+    // during a long start-up (compiling a large plugin) still stops it.
+    let shutdown = ShutdownSignal::install()?;
     health.ready.store(true, Ordering::Relaxed);
     crate::allocator::drop_start_up_code_pages();
     tracing::info!(pipelines = pipelines.len(), "weir is running");
-    shutdown_signal().await;
+    shutdown.received().await;
     tracing::info!("shutting down: no new requests; draining");
     health.ready.store(false, Ordering::Relaxed);
 
@@ -155,18 +160,38 @@ async fn bind(endpoint: &str, what: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("{what}: cannot listen on {endpoint}"))
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and SIGINT (Ctrl-C), caught from the moment it is installed:
+/// one that arrives before weir waits for it is kept, not lost.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("install SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> anyhow::Result<ShutdownSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignal {
+                term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+                interrupt: signal(SignalKind::interrupt())
+                    .context("installing the SIGINT handler")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignal {})
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+
+    /// Resolves on the first of them.
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {},
+            _ = self.interrupt.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -415,30 +415,33 @@ fn plugins_dropped_into_the_plugin_directory_run_with_their_sidecar_config() {
     assert_eq!(severities, [17, 21, 17, 21]);
 }
 
-#[test]
-fn a_pipeline_holding_its_queue_size_mib_answers_503_though_its_queue_has_room() {
-    // Two workers stuck in a plugin that loops until its 2 s deadline, a
-    // queue of 1,000 requests but of 1 MiB, and 16 senders of ~400 KB
-    // requests at once: the bytes must refuse them, not the count.
+/// A daemon whose logs pipeline (with `settings`, e.g. its queue sizes)
+/// runs a plugin that loops until its 2 s deadline: both workers stay
+/// busy while requests arrive.
+fn stuck_pipeline(settings: &str) -> Daemon {
     let processors = format!(
         "  wasm/slow:\n    path: {}\n    config: {{action: loop}}\n    timeout: 2s",
         guests::MISBEHAVE
     );
-    let mut daemon = Daemon::start(
+    Daemon::start(
         &processors,
         "  null:",
-        "    logs:\n      receivers: [otlp]\n      processors: [wasm/slow]\n      exporters: [null]\n      queue_size: 1000\n      queue_size_mib: 1",
-    );
-    let body = tagged_logs(1400, "big");
-    assert!(
-        (300_000..500_000).contains(&body.len()),
-        "a request of ~400 KB, not {}",
-        body.len()
-    );
+        &format!(
+            "    logs:\n      receivers: [otlp]\n      processors: [wasm/slow]\n      exporters: [null]\n{settings}"
+        ),
+    )
+}
+
+/// What one request was answered: status, `Retry-After`, body.
+type Answer = (u16, Option<String>, String);
+
+/// Sends every body at once, each on its own connection.
+fn send_at_once(daemon: &Daemon, bodies: Vec<Vec<u8>>) -> Vec<std::thread::JoinHandle<Answer>> {
     let url = format!("{}/v1/logs", daemon.http);
-    let senders: Vec<_> = (0..16)
-        .map(|_| {
-            let (url, body) = (url.clone(), body.clone());
+    bodies
+        .into_iter()
+        .map(|body| {
+            let url = url.clone();
             std::thread::spawn(move || {
                 let r = Client::new()
                     .post(&url)
@@ -447,10 +450,47 @@ fn a_pipeline_holding_its_queue_size_mib_answers_503_though_its_queue_has_room()
                     .body(body)
                     .send()
                     .expect("weir answers");
-                (r.status().as_u16(), r.text().unwrap())
+                let retry_after = r
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (r.status().as_u16(), retry_after, r.text().unwrap())
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Asserts that some answers are 503 "overloaded" with `Retry-After`,
+/// and the rest 200.
+fn assert_some_refused_as_overloaded(answers: &[Answer]) {
+    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 503).collect();
+    assert!(
+        !refused.is_empty(),
+        "some requests are refused: {answers:?}"
+    );
+    for (_, retry_after, body) in &refused {
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert!(body.contains("overloaded"), "{body}");
+    }
+    assert!(
+        answers.iter().all(|(s, _, _)| *s == 200 || *s == 503),
+        "{answers:?}"
+    );
+}
+
+#[test]
+fn a_pipeline_holding_its_queue_size_mib_answers_503_though_its_queue_has_room() {
+    // Two workers stuck, a queue of 1,000 requests but of 1 MiB, and 16
+    // senders of ~400 KB requests at once: the bytes must refuse them,
+    // not the count.
+    let mut daemon = stuck_pipeline("      queue_size: 1000\n      queue_size_mib: 1");
+    let body = tagged_logs(1400, "big");
+    assert!(
+        (300_000..500_000).contains(&body.len()),
+        "a request of ~400 KB, not {}",
+        body.len()
+    );
+    let senders = send_at_once(&daemon, vec![body; 16]);
     let gauge = "weir_pipeline_queue_bytes{pipeline=\"logs\"}";
     let mut most = 0.0f64;
     while senders.iter().any(|s| !s.is_finished()) {
@@ -458,16 +498,7 @@ fn a_pipeline_holding_its_queue_size_mib_answers_503_though_its_queue_has_room()
         std::thread::sleep(Duration::from_millis(20));
     }
     let answers: Vec<_> = senders.into_iter().map(|t| t.join().unwrap()).collect();
-    let refused: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
-    assert!(
-        !refused.is_empty(),
-        "some requests are refused: {answers:?}"
-    );
-    assert!(refused.iter().all(|(_, body)| body.contains("overloaded")));
-    assert!(
-        answers.iter().all(|(s, _)| *s == 200 || *s == 503),
-        "{answers:?}"
-    );
+    assert_some_refused_as_overloaded(&answers);
     assert!(most > 0.0, "the gauge saw the held requests");
     assert!(
         most <= (1 << 20) as f64,
@@ -489,50 +520,12 @@ fn a_pipeline_holding_its_queue_size_mib_answers_503_though_its_queue_has_room()
 
 #[test]
 fn a_full_queue_is_answered_with_503_and_retry_after() {
-    // Two workers busy in a plugin that loops until its 2 s deadline, and
-    // a queue of one request: the rest must be refused, not queued.
-    let processors = format!(
-        "  wasm/slow:\n    path: {}\n    config: {{action: loop}}\n    timeout: 2s",
-        guests::MISBEHAVE
-    );
-    let mut daemon = Daemon::start(
-        &processors,
-        "  null:",
-        "    logs:\n      receivers: [otlp]\n      processors: [wasm/slow]\n      exporters: [null]\n      queue_size: 1",
-    );
-    let url = format!("{}/v1/logs", daemon.http);
-    let senders: Vec<_> = (0..16)
-        .map(|i| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let r = Client::new()
-                    .post(&url)
-                    .header("Content-Type", PROTOBUF)
-                    .timeout(Duration::from_secs(60))
-                    .body(tagged_logs(2, &i.to_string()))
-                    .send()
-                    .expect("weir answers");
-                let retry_after = r
-                    .headers()
-                    .get("retry-after")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (r.status().as_u16(), retry_after, r.text().unwrap())
-            })
-        })
-        .collect();
+    // Two workers stuck and a queue of one request: the rest must be
+    // refused, not queued.
+    let mut daemon = stuck_pipeline("      queue_size: 1");
+    let bodies = (0..16).map(|i| tagged_logs(2, &i.to_string())).collect();
+    let senders = send_at_once(&daemon, bodies);
     let answers: Vec<_> = senders.into_iter().map(|t| t.join().unwrap()).collect();
-    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 503).collect();
-    assert!(
-        !refused.is_empty(),
-        "some requests are refused: {answers:?}"
-    );
-    for (_, retry_after, body) in &refused {
-        assert_eq!(retry_after.as_deref(), Some("1"));
-        assert!(body.contains("overloaded"), "{body}");
-    }
-    assert!(
-        answers.iter().all(|(s, _, _)| *s == 200 || *s == 503),
-        "{answers:?}"
-    );
+    assert_some_refused_as_overloaded(&answers);
     assert!(daemon.stop().success());
 }

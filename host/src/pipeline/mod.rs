@@ -35,7 +35,7 @@ pub use envelope::Envelope;
 pub use memory_limiter::MemoryLimiter;
 pub use outputs::Outputs;
 pub use plan::{ChainSource, Stage};
-pub use queue_bytes::QueueBytes;
+use queue_bytes::QueueBytes;
 
 use crate::config::PipelineSpec;
 use crate::exporter::ExporterHandle;

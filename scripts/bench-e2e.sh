@@ -406,7 +406,8 @@ if "severity-filter" in by:
           f"({'meets' if f >= 3_000_000 else 'BELOW'} 3,000,000), {vs['severity-filter']:.2f} of none")
 for grpc, http in (("grpc-none", "none"), ("grpc-filter", "severity-filter")):
     if grpc in by and http in by:
-        # Per round, as the other ratios: each over none of its round.
+        # The quotient of the two median ratios to none (each taken per
+        # round, over none of its round).
         print(f"  {grpc} / {http}: {vs[grpc] / vs[http]:.2f}")
 print("\nIssue 14's floor for the forwarding scenarios: vs none >= 0.70 (the export path costs at most 30%).")
 for r in rows:

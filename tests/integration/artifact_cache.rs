@@ -138,9 +138,13 @@ fn a_rebuilt_plugin_reuses_the_code_of_its_unchanged_functions() {
         .compilation()
         .expect("compiled, there is no disk cache");
     assert!(first.functions_compiled > 10, "{first:?}");
-    // Same code, other data: (almost) nothing to compile again. Cranelift
-    // does not cache every function (a few, such as some trampolines, are
-    // always compiled).
+    // Same code, other data: most of it is not compiled again. Not all:
+    // cranelift's cache key for some functions differs from one compile to
+    // the next (compiling the very same bytes a third time recompiled 12 to
+    // 40 of these 280 functions, depending on how the compile threads
+    // shared the work), so the bound leaves room for that. Without the
+    // cache the second compile would reuse only what the first did, the
+    // functions the plugin holds twice (~75 of 280).
     let second = runtime
         .load_bytes(&plugin_files::tagger("k", "second"))
         .unwrap()
@@ -152,8 +156,8 @@ fn a_rebuilt_plugin_reuses_the_code_of_its_unchanged_functions() {
         "{first:?} {second:?}"
     );
     assert!(
-        second.functions_compiled * 5 < second.functions_reused,
-        "{second:?}"
+        second.functions_reused * 3 > (second.functions_reused + second.functions_compiled) * 2,
+        "fewer than two thirds reused: {first:?} {second:?}"
     );
     // Another plugin shares little or nothing with the tagger.
     let noop = runtime

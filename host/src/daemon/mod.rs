@@ -122,9 +122,10 @@ pub async fn run(config: Config, runtime: Runtime) -> anyhow::Result<()> {
     // during a long start-up (compiling a large plugin) still stops it.
     let shutdown = ShutdownSignal::install()?;
     health.ready.store(true, Ordering::Relaxed);
-    crate::allocator::drop_start_up_code_pages();
+    let dropping_code_pages = tokio::spawn(drop_code_pages_from_now_on());
     tracing::info!(pipelines = pipelines.len(), "weir is running");
     shutdown.received().await;
+    dropping_code_pages.abort();
     tracing::info!("shutting down: no new requests; draining");
     health.ready.store(false, Ordering::Relaxed);
 
@@ -193,5 +194,17 @@ impl ShutdownSignal {
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Drops the code pages start-up touched, then those the daemon stopped
+/// running, every [`allocator::CODE_PAGES_EVERY`](crate::allocator::CODE_PAGES_EVERY).
+async fn drop_code_pages_from_now_on() {
+    let mut every = tokio::time::interval(crate::allocator::CODE_PAGES_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        // Reading /proc/self/smaps and the madvise calls block briefly.
+        let _ = tokio::task::spawn_blocking(crate::allocator::drop_code_pages).await;
     }
 }

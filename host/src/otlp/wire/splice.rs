@@ -124,16 +124,38 @@ impl Index {
             children: (below, below),
             ..*node
         });
-        let mut cursor = node.body_start as usize;
+        // The body is copied in as few pieces as possible: the bytes from
+        // `pending` on are still to be copied as they are, which takes in
+        // every record kept whole, so a run of kept records (and the
+        // fields between them) is one copy. One copy per record and gap
+        // was 1.4 `memcpy` calls per record at 20% kept, most of them of
+        // nothing, and 5% of the filter's CPU.
+        let records_below = level + 2 == self.levels.len();
+        let mut pending = node.body_start as usize;
         for c in node.child_range() {
             let child = &self.levels[level + 1][c];
-            out.extend_from_slice(&bytes[cursor..child.start as usize]);
-            if plans[level + 1][c].kept {
+            let child_plan = &plans[level + 1][c];
+            if records_below && child_plan.whole {
+                // Its place in the output: after what is copied so far and
+                // the pending bytes before it.
+                let at_out = (out.len() + (child.start as usize - pending)) as u32;
+                levels[level + 1].push(Node {
+                    start: at_out,
+                    body_start: at_out + (child.body_start - child.start),
+                    end: at_out + (child.end - child.start),
+                    parent: at as u32,
+                    children: (0, 0),
+                    ..*child
+                });
+                continue;
+            }
+            out.extend_from_slice(&bytes[pending..child.start as usize]);
+            if child_plan.kept {
                 self.write(level + 1, c, at as u32, bytes, plans, out, levels);
             }
-            cursor = child.end as usize;
+            pending = child.end as usize;
         }
-        out.extend_from_slice(&bytes[cursor..node.end as usize]);
+        out.extend_from_slice(&bytes[pending..node.end as usize]);
         let end = out.len() as u32;
         let below = levels.get(level + 1).map_or(0, Vec::len) as u32;
         let written = &mut levels[level][at];

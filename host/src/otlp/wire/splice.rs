@@ -41,31 +41,37 @@ impl Index {
             .sum();
         let mut out = Vec::with_capacity(kept_bytes);
         let mut levels = vec![Vec::new(); self.levels.len()];
+        *levels.last_mut().expect("at least three levels") =
+            Vec::with_capacity(keep.iter().filter(|&&k| k).count());
+        let splice = Splice {
+            index: self,
+            bytes,
+            keep,
+            plans: &plans,
+        };
         for n in 0..self.levels[0].len() {
             if plans[0][n].kept {
-                self.write(0, n, 0, bytes, &plans, &mut out, &mut levels);
+                splice.write(0, n, 0, &mut out, &mut levels);
             }
         }
         Some((out, Index::from_levels(self.signal(), levels)))
     }
 
-    /// Works out, bottom-up, what stays of every node.
+    /// Works out, bottom-up, what stays of every node above the records
+    /// (a record stays whole or goes, as its flag says).
     fn plan(&self, keep: &[bool]) -> Vec<Vec<Plan>> {
         let depth = self.levels.len();
-        let mut plans: Vec<Vec<Plan>> = vec![Vec::new(); depth];
-        plans[depth - 1] = self
-            .records()
-            .iter()
-            .zip(keep)
-            .map(|(n, &k)| Plan {
-                kept: k,
-                whole: k,
-                body_len: n.end - n.body_start,
-            })
-            .collect();
+        let mut plans: Vec<Vec<Plan>> = vec![Vec::new(); depth - 1];
         for level in (0..depth - 1).rev() {
-            let below = &plans[level + 1];
             let children = &self.levels[level + 1];
+            let child_plan = |c: usize| match plans.get(level + 1) {
+                Some(below) => below[c],
+                None => Plan {
+                    kept: keep[c],
+                    whole: keep[c],
+                    body_len: children[c].end - children[c].body_start,
+                },
+            };
             plans[level] = self.levels[level]
                 .iter()
                 .map(|node| {
@@ -76,12 +82,12 @@ impl Index {
                         body_len: node.end - node.body_start,
                     };
                     for c in range {
-                        let (child, p) = (&children[c], &below[c]);
+                        let (child, p) = (&children[c], child_plan(c));
                         plan.kept |= p.kept;
                         plan.whole &= p.whole;
                         plan.body_len -= child.end - child.start;
                         if p.kept {
-                            plan.body_len += (header_len(child, p) as u32) + p.body_len;
+                            plan.body_len += (header_len(child, &p) as u32) + p.body_len;
                         }
                     }
                     plan
@@ -90,22 +96,32 @@ impl Index {
         }
         plans
     }
+}
 
-    /// Writes kept node `n` of `level` (under new parent `parent`) and
-    /// what is kept under it, recording the new positions in `levels`.
-    #[allow(clippy::too_many_arguments)]
+/// One splice: the request, its flags and the plans of the nodes above
+/// the records.
+struct Splice<'a> {
+    index: &'a Index,
+    bytes: &'a [u8],
+    keep: &'a [bool],
+    plans: &'a [Vec<Plan>],
+}
+
+impl Splice<'_> {
+    /// Writes kept node `n` of `level` (above the records; under new
+    /// parent `parent`) and what is kept under it, recording the new
+    /// positions in `levels`.
     fn write(
         &self,
         level: usize,
         n: usize,
         parent: u32,
-        bytes: &[u8],
-        plans: &[Vec<Plan>],
         out: &mut Vec<u8>,
         levels: &mut [Vec<Node>],
     ) {
-        let node = &self.levels[level][n];
-        let plan = &plans[level][n];
+        let (bytes, index) = (self.bytes, self.index);
+        let node = &index.levels[level][n];
+        let plan = &self.plans[level][n];
         let start = out.len() as u32;
         if plan.whole {
             out.extend_from_slice(&bytes[node.start as usize..node.body_start as usize]);
@@ -116,7 +132,7 @@ impl Index {
         }
         let body_start = out.len() as u32;
         let at = levels[level].len();
-        let below = levels.get(level + 1).map_or(0, Vec::len) as u32;
+        let below = levels[level + 1].len() as u32;
         levels[level].push(Node {
             start,
             body_start,
@@ -126,38 +142,41 @@ impl Index {
         });
         // The body is copied in as few pieces as possible: the bytes from
         // `pending` on are still to be copied as they are, which takes in
-        // every record kept whole, so a run of kept records (and the
-        // fields between them) is one copy. One copy per record and gap
-        // was 1.4 `memcpy` calls per record at 20% kept, most of them of
-        // nothing, and 5% of the filter's CPU.
-        let records_below = level + 2 == self.levels.len();
+        // every record kept, so a run of kept records (and the fields
+        // between them) is one copy. One copy per record and gap was 1.4
+        // `memcpy` calls per record at 20% kept, most of them of nothing,
+        // and 5% of the filter's CPU.
+        let records_below = level + 2 == index.levels.len();
         let mut pending = node.body_start as usize;
         for c in node.child_range() {
-            let child = &self.levels[level + 1][c];
-            let child_plan = &plans[level + 1][c];
-            if records_below && child_plan.whole {
-                // Its place in the output: after what is copied so far and
-                // the pending bytes before it.
-                let at_out = (out.len() + (child.start as usize - pending)) as u32;
-                levels[level + 1].push(Node {
-                    start: at_out,
-                    body_start: at_out + (child.body_start - child.start),
-                    end: at_out + (child.end - child.start),
-                    parent: at as u32,
-                    children: (0, 0),
-                    ..*child
-                });
-                continue;
-            }
-            out.extend_from_slice(&bytes[pending..child.start as usize]);
-            if child_plan.kept {
-                self.write(level + 1, c, at as u32, bytes, plans, out, levels);
+            let child = &index.levels[level + 1][c];
+            if records_below {
+                if self.keep[c] {
+                    // Its place in the output: after what is copied so
+                    // far and the pending bytes before it.
+                    let at_out = (out.len() + (child.start as usize - pending)) as u32;
+                    levels[level + 1].push(Node {
+                        start: at_out,
+                        body_start: at_out + (child.body_start - child.start),
+                        end: at_out + (child.end - child.start),
+                        parent: at as u32,
+                        children: (0, 0),
+                        ..*child
+                    });
+                    continue;
+                }
+                out.extend_from_slice(&bytes[pending..child.start as usize]);
+            } else {
+                out.extend_from_slice(&bytes[pending..child.start as usize]);
+                if self.plans[level + 1][c].kept {
+                    self.write(level + 1, c, at as u32, out, levels);
+                }
             }
             pending = child.end as usize;
         }
         out.extend_from_slice(&bytes[pending..node.end as usize]);
         let end = out.len() as u32;
-        let below = levels.get(level + 1).map_or(0, Vec::len) as u32;
+        let below = levels[level + 1].len() as u32;
         let written = &mut levels[level][at];
         written.end = end;
         written.children.1 = below;

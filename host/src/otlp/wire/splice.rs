@@ -49,8 +49,8 @@ impl Index {
             keep,
             plans: &plans,
         };
-        for n in 0..self.levels[0].len() {
-            if plans[0][n].kept {
+        for (n, plan) in plans[0].iter().enumerate() {
+            if plan.kept {
                 splice.write(0, n, 0, &mut out, &mut levels);
             }
         }

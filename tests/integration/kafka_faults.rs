@@ -19,7 +19,7 @@ use weir::otlp::Signal;
 use crate::daemon_support::Daemon;
 use crate::kafka_support::{
     decode, metric_sum, numbered_logs, numbers, phase2, post, produce, read_topic, sink,
-    wait_written,
+    wait_numbered,
 };
 
 #[test]
@@ -128,8 +128,7 @@ fn a_failing_exporter_in_phase_two_means_no_commit_and_the_messages_come_again()
     far.kill();
     sink.restart();
     far.restart();
-    let got = wait_written(&sink, Signal::Logs, total as usize, Duration::from_secs(90));
-    let mut seen = numbers(&got);
+    let mut seen = wait_numbered(&sink, total, Duration::from_secs(90));
     seen.sort();
     seen.dedup();
     assert_eq!(seen, (0..total).collect::<Vec<_>>(), "{}", far.log());
@@ -192,13 +191,7 @@ fn a_group_shares_the_partitions_and_a_killed_member_loses_nothing() {
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     let total = producer.join().expect("producer thread");
-    let got = wait_written(
-        &sink,
-        Signal::Logs,
-        total as usize,
-        Duration::from_secs(120),
-    );
-    let all = numbers(&got);
+    let all = wait_numbered(&sink, total, Duration::from_secs(120));
     let mut distinct = all.clone();
     distinct.sort();
     distinct.dedup();
@@ -234,8 +227,7 @@ fn partitions_paused_while_an_exporter_fails_are_resumed_once_it_recovers() {
     );
     std::thread::sleep(Duration::from_secs(3));
     sink.restart();
-    let got = wait_written(&sink, Signal::Logs, total as usize, Duration::from_secs(90));
-    let mut seen = numbers(&got);
+    let mut seen = wait_numbered(&sink, total, Duration::from_secs(90));
     seen.sort();
     seen.dedup();
     assert_eq!(seen, (0..total).collect::<Vec<_>>(), "{}", far.log());

@@ -186,6 +186,25 @@ pub fn flatten(batches: &[Batch]) -> Vec<String> {
     out
 }
 
+/// The numbers of the numbered log records `daemon` wrote (see
+/// [`numbered_logs`]), in the order written, once every number of
+/// `0..total` is among them (or `within` has passed). Waiting for a count
+/// of records would not do: at-least-once delivery writes some twice, and
+/// the count can reach `total` while records are still on their way.
+pub fn wait_numbered(daemon: &Daemon, total: u64, within: Duration) -> Vec<u64> {
+    let deadline = Instant::now() + within;
+    loop {
+        let all = numbers(&written(daemon, Signal::Logs));
+        let mut distinct = all.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() as u64 >= total || Instant::now() > deadline {
+            return all;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Waits until `daemon` wrote at least `n` records of `signal`.
 pub fn wait_written(daemon: &Daemon, signal: Signal, n: usize, within: Duration) -> Vec<Batch> {
     let deadline = Instant::now() + within;

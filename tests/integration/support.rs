@@ -45,10 +45,29 @@ pub fn run_ok(instance: &mut Instance, batch: Batch) -> weir::plugin::Routed {
 /// binary of this package) for these tests, so they always run the binary
 /// of the code under test.
 pub fn run_weir(args: &[&str]) -> std::process::Output {
-    let cache = std::env::temp_dir().join(format!("weir-test-cache-{}", std::process::id()));
     std::process::Command::new(env!("CARGO_BIN_EXE_weir-under-test"))
         .args(args)
-        .env("WEIR_CACHE_DIR", cache)
+        .env("WEIR_CACHE_DIR", test_cache_dir())
         .output()
         .expect("run weir")
+}
+
+/// This test process's compiled-plugin cache: shared by its tests (a
+/// plugin compiles once per run, not once per test), apart from other
+/// runs'. Nothing runs when a test process exits, so each run removes the
+/// caches of runs whose process is gone.
+fn test_cache_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        const PREFIX: &str = "weir-test-cache-";
+        let temp = std::env::temp_dir();
+        for entry in std::fs::read_dir(&temp).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix(PREFIX));
+            if pid.is_some_and(|pid| !std::path::Path::new("/proc").join(pid).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        temp.join(format!("{PREFIX}{}", std::process::id()))
+    })
 }

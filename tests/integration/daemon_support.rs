@@ -33,11 +33,28 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A free loopback port for weir to listen on, none given twice in a run,
+/// below the kernel's ephemeral range (32768-60999 by default). A port
+/// from `bind(":0")` comes from that range, from which every outgoing
+/// connection of the run also takes its source port, so one could take
+/// the port between this choice and weir's listen (seen in CI: "cannot
+/// listen on 127.0.0.1:37675: Address already in use" at a restart).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const PORTS: u32 = 12_000;
+    // Where this run starts in the range: another test binary running
+    // beside this one starts elsewhere.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id() % PORTS;
+    for _ in 0..PORTS {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (FIRST + (start + n) % PORTS) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {FIRST}-{}", FIRST + PORTS - 1);
 }
 
 impl Daemon {

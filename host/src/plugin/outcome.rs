@@ -83,7 +83,7 @@ pub(crate) fn apply(
                     ..Routed::default()
                 });
             }
-            Selection::Some(_) => {}
+            Selection::Some(_) => return keep_some(batch, &outcome.keep, keep_dropped),
         }
     }
     let n = batch.len();
@@ -138,6 +138,38 @@ pub(crate) fn apply(
         deliver(&mut routed, dest, batch);
     }
     Ok(routed)
+}
+
+/// A filter's outcome — keep some, route none — without the general
+/// case's merge of shares, which asks every share about every record.
+fn keep_some(
+    mut batch: Batch,
+    keep: &Selection,
+    keep_dropped: bool,
+) -> Result<Routed, (Batch, String)> {
+    let mask = match to_mask(keep, batch.len()) {
+        Ok(mask) => mask,
+        Err(msg) => return Err((batch, format!("`keep`: {msg}"))),
+    };
+    let dropped = mask.iter().filter(|k| !**k).count();
+    let dropped_records = (keep_dropped && dropped > 0).then(|| {
+        let complement: Vec<bool> = mask.iter().map(|k| !k).collect();
+        batch.extract(&complement)
+    });
+    let keep = match dropped {
+        0 => Some(batch),
+        _ if dropped == mask.len() => None,
+        _ => {
+            batch.retain(&mask);
+            Some(batch)
+        }
+    };
+    Ok(Routed {
+        keep,
+        dropped,
+        dropped_records,
+        ..Routed::default()
+    })
 }
 
 fn deliver(routed: &mut Routed, dest: Destination, batch: Batch) {
@@ -234,6 +266,32 @@ mod tests {
         );
         assert_eq!(severities(&routed.dropped_records.unwrap()), [2, 3, 4]);
         assert_eq!(routed.dropped, 3);
+    }
+
+    #[test]
+    fn a_filters_outcome_matches_the_general_path() {
+        // A route given no records sends the same keep through the general
+        // merge of shares: both must agree, duplicates and edges included.
+        let keeps = [
+            vec![],
+            vec![2],
+            vec![0, 0, 3],
+            vec![5, 1, 3],
+            (0..6).collect(),
+        ];
+        for keep in keeps {
+            let filter = outcome(Selection::Some(keep.clone()), &[]);
+            let general = outcome(
+                Selection::Some(keep.clone()),
+                &[("unused", Selection::None)],
+            );
+            let a = apply(batch(), filter, true).unwrap();
+            let b = apply(batch(), general, true).unwrap();
+            assert_eq!(a.keep, b.keep, "keep {keep:?}");
+            assert_eq!(a.dropped, b.dropped, "keep {keep:?}");
+            assert_eq!(a.dropped_records, b.dropped_records, "keep {keep:?}");
+            assert!(b.routes.is_empty(), "an empty route is not delivered");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! [`schema`]. The property tests in `tests` hold the walk, the accessors
 //! and the splice to a full prost decode.
 
+mod ascii;
 mod columns;
 mod fields;
 mod index;

@@ -16,6 +16,7 @@
 //! the exact reasons. The property tests hold each shortcut to accept
 //! only what prost decodes.
 
+use super::ascii::is_ascii;
 use super::reader::Reader;
 
 /// `LogRecord` keys (field number << 3 | wire type), in field order.
@@ -159,7 +160,7 @@ pub(crate) fn scalar_any_value(body: &[u8], at: usize) -> bool {
 #[inline(always)]
 fn string(r: &mut Reader<'_>) -> bool {
     match r.len_delimited() {
-        Ok((text, _)) => text.is_ascii() || std::str::from_utf8(text).is_ok(),
+        Ok((text, _)) => is_ascii(text) || std::str::from_utf8(text).is_ok(),
         Err(_) => false,
     }
 }

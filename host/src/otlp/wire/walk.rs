@@ -8,6 +8,7 @@
 //! refuses is one `prost` refuses (the property tests in `tests` hold the
 //! two to that); the reasons are worded here, not prost's.
 
+use super::ascii::is_ascii;
 use super::index::{Builder, Node};
 use super::reader::{Fault, Reader, Reason, WireType};
 use super::schema::{ANY_VALUE, KEY_VALUE, Kind, LOG_RECORD, Schema, Step, step};
@@ -77,7 +78,7 @@ pub(crate) fn walk(
             Step::Str => {
                 let (text, at) = r.len_delimited()?;
                 // ASCII (most text in telemetry) is checked a word at a time.
-                if !text.is_ascii()
+                if !is_ascii(text)
                     && let Err(e) = std::str::from_utf8(text)
                 {
                     return Err(Fault {

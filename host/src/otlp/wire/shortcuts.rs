@@ -136,8 +136,10 @@ pub(crate) fn scalar_key_value(body: &[u8], at: usize) -> bool {
 }
 
 /// Whether `body`, an `AnyValue` at request offset `at`, is certainly
-/// valid and holds no array or map.
-#[inline]
+/// valid and holds no array or map. Inlined into its callers: a call per
+/// attribute value and log body cost a tenth of its time in saving and
+/// restoring registers.
+#[inline(always)]
 pub(crate) fn scalar_any_value(body: &[u8], at: usize) -> bool {
     let mut r = Reader::new(body, at);
     while let Some(key) = r.peek() {

@@ -343,6 +343,59 @@ fn a_metric_with_two_data_fields_is_re_encoded_first() {
     let _ = (ResourceMetrics::default(), ScopeMetrics::default());
 }
 
+/// A field of `number` holding `body`, as bytes.
+fn len_field(number: u8, body: &[u8]) -> Vec<u8> {
+    let mut field = vec![number << 3 | 2];
+    super::reader::put_varint(&mut field, body.len() as u64);
+    field.extend(body);
+    field
+}
+
+#[test]
+fn fields_between_records_stay_when_the_records_around_them_go() {
+    // A scope whose records are not back to back, as an encoder may
+    // write them: its schema URL and an unknown field lie between them.
+    let record = |severity| {
+        let record = LogRecord {
+            severity_number: severity,
+            ..Default::default()
+        };
+        len_field(2, &record.encode_to_vec())
+    };
+    let pieces: Vec<(Option<usize>, Vec<u8>)> = vec![
+        (None, len_field(1, b"\x0a\x01s")), // scope { name: "s" }
+        (Some(0), record(1)),
+        (None, len_field(3, b"u")), // schema_url
+        (Some(1), record(2)),
+        (Some(2), record(3)),
+        (None, vec![9 << 3, 7]), // unknown field 9, varint 7
+        (Some(3), record(4)),
+    ];
+    let request = |keep: &[bool]| {
+        let scope: Vec<u8> = pieces
+            .iter()
+            .filter(|(record, _)| record.is_none_or(|r| keep[r]))
+            .flat_map(|(_, bytes)| bytes.clone())
+            .collect();
+        len_field(1, &len_field(2, &scope))
+    };
+    let bytes = request(&[true; 4]);
+    let index = Index::walk(Signal::Logs, &bytes).unwrap().index;
+    for subset in 0..16u8 {
+        let keep: Vec<bool> = (0..4).map(|r| subset & (1 << r) != 0).collect();
+        let expected = match subset {
+            0 => Vec::new(),
+            15 => bytes.clone(),
+            _ => request(&keep),
+        };
+        let (out, out_index) = index
+            .select(&bytes, &keep)
+            .unwrap_or_else(|| (bytes.clone(), index.clone()));
+        assert_eq!(out, expected, "records kept: {keep:?}");
+        assert_eq!(Index::walk(Signal::Logs, &out).unwrap().index, out_index);
+    }
+}
+
 #[test]
 fn appended_indexes_describe_the_concatenated_bytes() {
     let runner_payloads = [

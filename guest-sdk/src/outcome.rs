@@ -48,21 +48,14 @@ impl Outcome {
     /// assert_eq!(Outcome::keep_where([true, true]), Outcome::keep_all());
     /// ```
     pub fn keep_where(flags: impl IntoIterator<Item = bool>) -> Outcome {
-        let flags = flags.into_iter();
-        // Every index is written and only a kept one counted: no branch
-        // per record, which a real batch's flags would make mispredict.
-        let mut kept = vec![0u32; flags.size_hint().0];
-        let mut count = 0;
+        let mut kept = Vec::new();
         let mut total = 0u32;
-        for keep in flags {
-            if count == kept.len() {
-                kept.push(0); // the iterator's size hint was short
+        for (i, keep) in flags.into_iter().enumerate() {
+            if keep {
+                kept.push(i as u32);
             }
-            kept[count] = total;
-            count += usize::from(keep);
             total += 1;
         }
-        kept.truncate(count);
         if kept.len() as u32 == total {
             Outcome::keep_all()
         } else if kept.is_empty() {

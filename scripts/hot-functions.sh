@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates host/hot-functions.txt: the functions of the weir executable
 # that run while the daemon carries load, hottest first. host/build.rs hands
-# the list to the linker (as a linker script), which places those
+# the list to the linker (lld's --symbol-ordering-file), which places those
 # functions together at the start of the code instead of scattered over its
 # 38 MB.
 #
@@ -13,11 +13,9 @@
 # second (timers, metrics), which a sampling profiler misses.
 #
 # Run it after changes that move the hot path (a new receiver, a rewrite of
-# the byte walk, a dependency update): host/build.rs matches the names
-# without ThinLTO's `.llvm.<hash>` suffixes, which change with every edit,
-# but a function renamed, new, or a generic instantiated anew is not
-# found and stays where it was. `bash scripts/bench-memory.sh` prints how
-# many are still found.
+# the byte walk, a dependency update): symbol names carry hashes, and a name
+# the linker no longer finds is skipped silently, that function left where
+# it was. `bash scripts/bench-memory.sh` prints how many are still found.
 #
 #   bash scripts/hot-functions.sh          (about 5 minutes)
 #

@@ -7,6 +7,7 @@
 //! later": back-pressure reaches the sender instead of memory growing.
 
 mod attribute_text;
+mod compression;
 mod debug;
 mod error;
 mod file;

@@ -11,6 +11,7 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
 use crate::auth::AuthSettings;
 use crate::exporter::InvalidSetting;
+use crate::exporter::compression::Compression;
 use crate::exporter::tls::TlsSettings;
 
 /// Exporter `otlp`: sends each batch as an OTLP/gRPC export call
@@ -71,19 +72,6 @@ impl Default for OtlpExporter {
             auth: None,
         }
     }
-}
-
-/// Compression of request messages.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Compression {
-    /// `grpc-encoding: gzip`.
-    #[default]
-    Gzip,
-    /// `grpc-encoding: zstd`.
-    Zstd,
-    /// Uncompressed.
-    None,
 }
 
 /// Metadata gRPC sets itself.

@@ -21,11 +21,12 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Status};
 
-use super::config::{Compression, OtlpExporter};
+use super::config::OtlpExporter;
 use super::connect::TlsConnector;
 use super::status;
 use crate::auth::{BearerTokens, tokens_for as auth_tokens};
 use crate::exporter::ExportError;
+use crate::exporter::compression::Compression;
 use crate::otlp::grpc_client::{ExportCodec, export_path};
 use crate::otlp::{Batch, Signal};
 

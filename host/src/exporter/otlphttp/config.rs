@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::AuthSettings;
 use crate::exporter::InvalidSetting;
+use crate::exporter::compression::Compression;
 use crate::exporter::http::settings::check_url;
 use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
@@ -82,19 +83,6 @@ impl Default for OtlpHttpExporter {
             auth: None,
         }
     }
-}
-
-/// Compression of request bodies.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Compression {
-    /// `Content-Encoding: gzip`.
-    #[default]
-    Gzip,
-    /// `Content-Encoding: zstd`.
-    Zstd,
-    /// Uncompressed.
-    None,
 }
 
 /// Encoding of request bodies.

@@ -16,6 +16,6 @@ mod service;
 #[cfg(test)]
 mod tls_tests;
 
+pub(crate) use config::Encoding;
 pub use config::OtlpHttpExporter;
-pub(crate) use config::{Compression, Encoding};
 pub(crate) use service::OtlpHttpSink;

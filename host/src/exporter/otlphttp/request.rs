@@ -3,9 +3,8 @@
 //! `Content-Encoding` that tell the server how to read it back. Pure
 //! functions, so what goes on the wire is tested without a server.
 
-use std::io::Write;
-
-use super::config::{Compression, Encoding};
+use super::config::Encoding;
+use crate::exporter::compression::{Compression, compress};
 use crate::otlp::Batch;
 
 /// `Content-Type` of OTLP protobuf bodies.
@@ -46,26 +45,6 @@ pub(crate) fn build(
         content_type,
         content_encoding,
     })
-}
-
-/// Compresses `bytes`; returns them with the `Content-Encoding` to send.
-pub(crate) fn compress(
-    bytes: bytes::Bytes,
-    compression: Compression,
-) -> std::io::Result<(bytes::Bytes, Option<&'static str>)> {
-    match compression {
-        Compression::None => Ok((bytes, None)),
-        Compression::Gzip => {
-            let out = Vec::with_capacity(bytes.len() / 4);
-            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-            gz.write_all(&bytes)?;
-            Ok((gz.finish()?.into(), Some("gzip")))
-        }
-        Compression::Zstd => Ok((
-            zstd::bulk::compress(&bytes, zstd::DEFAULT_COMPRESSION_LEVEL)?.into(),
-            Some("zstd"),
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@ use std::time::SystemTime;
 use prost::Message;
 use reqwest::Url;
 
-use super::config::{Compression, Encoding, OtlpHttpExporter};
+use super::config::{Encoding, OtlpHttpExporter};
 use super::request::{self, JSON, PROTOBUF};
 use crate::auth::{BearerTokens, tokens_for as auth_tokens};
 use crate::exporter::ExportError;
+use crate::exporter::compression::Compression;
 use crate::exporter::http::{self, HttpClient, Post};
 use crate::otlp::{Batch, Signal};
 

@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::exporter::InvalidSetting;
+use crate::exporter::compression::Compression;
 use crate::exporter::http::settings::{check_endpoint, check_headers};
-use crate::exporter::otlphttp::Compression;
 use crate::exporter::tls::TlsSettings;
 
 /// Exporter `victorialogs` (logs only): writes log records to

@@ -12,8 +12,9 @@ use reqwest::header::{HeaderName, HeaderValue};
 use super::config::{Mode, TimeFormat, VictoriaLogsExporter};
 use super::jsonline::{self, MSG_FIELD, TIME_FIELD};
 use crate::exporter::ExportError;
+use crate::exporter::compression::{Compression, compress};
 use crate::exporter::http::{HttpClient, Post};
-use crate::exporter::otlphttp::{Compression, Encoding, request};
+use crate::exporter::otlphttp::{Encoding, request};
 use crate::otlp::{Batch, Payload, Signal};
 
 /// `Content-Type` of a `/insert/jsonline` body.
@@ -98,7 +99,7 @@ impl VictoriaLogsSink {
                 };
                 let lines = jsonline::encode(logs, self.time_format);
                 let (bytes, encoding) =
-                    request::compress(lines.into(), self.compression).map_err(encoding_failed)?;
+                    compress(lines.into(), self.compression).map_err(encoding_failed)?;
                 (bytes, JSON_LINES, encoding)
             }
         };

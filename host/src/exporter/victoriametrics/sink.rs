@@ -4,6 +4,7 @@
 
 use super::config::{Compression, Mode, VictoriaMetricsExporter};
 use crate::exporter::Sink;
+use crate::exporter::compression;
 use crate::exporter::otlphttp::{self, OtlpHttpExporter, OtlpHttpSink};
 use crate::exporter::prometheusremotewrite::{RemoteWriteSink, RemoteWriteTarget};
 
@@ -24,8 +25,8 @@ pub(crate) fn build(
                 tls: settings.tls.clone(),
                 headers: settings.headers.clone(),
                 compression: match settings.compression {
-                    Compression::Gzip => otlphttp::Compression::Gzip,
-                    Compression::None => otlphttp::Compression::None,
+                    Compression::Gzip => compression::Compression::Gzip,
+                    Compression::None => compression::Compression::None,
                 },
                 encoding: otlphttp::Encoding::Proto,
                 timeout: settings.timeout,

@@ -33,8 +33,8 @@ use crate::exporter::attribute_text::as_string;
 use crate::otlp::ExportMetricsServiceRequest;
 use crate::otlp::common::KeyValue;
 use crate::otlp::metrics::{
-    AggregationTemporality, DataPointFlags, Metric, ResourceMetrics, ScopeMetrics, metric::Data,
-    number_data_point,
+    AggregationTemporality, DataPointFlags, Gauge, Metric, ResourceMetrics, ScopeMetrics, Sum,
+    metric::Data, number_data_point,
 };
 
 /// Prometheus' stale marker: a NaN with this bit pattern.
@@ -349,20 +349,9 @@ fn add_points(
     };
     let suffixed = |suffix: &str| format!("{name}{suffix}");
     match &metric.data {
-        Some(Data::Gauge(g)) => {
-            for p in &g.data_points {
-                let (Some(ts), Some(value)) = (time(p.time_unix_nano), number(&p.value)) else {
-                    continue;
-                };
-                b.add(
-                    ctx.labels(&p.attributes, name, None),
-                    value_or_stale(p.flags, value),
-                    ts,
-                );
-            }
-        }
-        Some(Data::Sum(s)) => {
-            for p in &s.data_points {
+        // A gauge's and a sum's points are written alike: one sample each.
+        Some(Data::Gauge(Gauge { data_points })) | Some(Data::Sum(Sum { data_points, .. })) => {
+            for p in data_points {
                 let (Some(ts), Some(value)) = (time(p.time_unix_nano), number(&p.value)) else {
                     continue;
                 };

@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::super::{ExportError, ExportJob, Sink};
-use super::attempt::{attempt, count_failure, count_retry};
+use super::attempt::{ExportMetrics, attempt};
 use super::backoff::Backoff;
 use super::frame;
 use super::log::{self, AppendError, Damage, LogReader, LogWriter, Next};
@@ -105,6 +105,7 @@ pub fn start(
         sink,
         reader,
         backoff: Backoff::new(spec.base.retry_on_failure.clone(), Duration::ZERO),
+        export_metrics: ExportMetrics::new(id.clone(), metrics.clone()),
         metrics,
         labels,
     };
@@ -220,6 +221,7 @@ struct Delivery {
     sink: Sink,
     reader: LogReader,
     backoff: Backoff,
+    export_metrics: ExportMetrics,
     metrics: Arc<Metrics>,
     labels: QueueLabels,
 }
@@ -288,19 +290,19 @@ impl Delivery {
         let records = batch.len();
         self.backoff.reset();
         loop {
-            let reason = match attempt(&self.id, &mut self.sink, batch, &self.metrics) {
+            let reason = match attempt(&mut self.sink, batch, &self.export_metrics) {
                 Ok(()) => return Delivered::Done,
                 Err(ExportError::Permanent(reason)) => {
                     tracing::error!(exporter = %self.id, %reason, records,
                         "export refused for good; batch dropped from the durable queue");
-                    count_failure(&self.id, batch, true, &self.metrics);
+                    self.export_metrics.count_failure(batch, true);
                     return Delivered::Done;
                 }
                 Err(ExportError::PartlyRefused { reason, refused }) => {
                     tracing::error!(exporter = %self.id, %reason, records = refused.len(),
                         "records refused for good; dropped from the durable queue, \
                          the rest delivered");
-                    count_failure(&self.id, &refused, true, &self.metrics);
+                    self.export_metrics.count_failure(&refused, true);
                     return Delivered::Done;
                 }
                 Err(ExportError::Retryable {
@@ -312,7 +314,7 @@ impl Delivery {
                     }
                     match self.backoff.next_wait(Instant::now(), retry_after) {
                         Some(wait) => {
-                            count_retry(&self.id, batch, &self.metrics);
+                            self.export_metrics.count_retry(batch.signal());
                             tracing::warn!(exporter = %self.id, %reason, records,
                                 retry_in = ?wait, "export failed; will retry from the durable queue");
                             // Wakes early when shutdown begins.
@@ -325,7 +327,7 @@ impl Delivery {
             };
             tracing::error!(exporter = %self.id, %reason, records,
                 "export failed and retry_on_failure gave up; batch dropped from the durable queue");
-            count_failure(&self.id, batch, false, &self.metrics);
+            self.export_metrics.count_failure(batch, false);
             return Delivered::Done;
         }
     }

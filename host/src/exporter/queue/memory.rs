@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::super::{ExportError, ExportJob, Sink};
-use super::attempt::{attempt, count_retry, settle_failure};
+use super::attempt::{ExportMetrics, attempt, settle_failure};
 use super::backoff::Backoff;
 use super::retry::retry_blocking;
 use crate::config::RetryOnFailure;
@@ -30,11 +30,10 @@ pub fn start(
     let mut threads = Vec::new();
     for (n, sink) in sinks.into_iter().enumerate() {
         let consumer = Consumer {
-            id: id.clone(),
             sink,
             backoff: Backoff::new(retry.clone(), MAX_ELAPSED),
             jobs: jobs.clone(),
-            metrics: metrics.clone(),
+            metrics: ExportMetrics::new(id.clone(), metrics.clone()),
         };
         threads.push(
             std::thread::Builder::new()
@@ -46,18 +45,17 @@ pub fn start(
 }
 
 struct Consumer {
-    id: Arc<str>,
     sink: Sink,
     backoff: Backoff,
     jobs: async_channel::Receiver<ExportJob>,
-    metrics: Arc<Metrics>,
+    metrics: ExportMetrics,
 }
 
 impl Consumer {
     fn run(mut self) {
         while let Ok(job) = self.jobs.recv_blocking() {
             if let Err(error) = self.deliver(&job) {
-                settle_failure(&self.id, &job, &error, &self.metrics);
+                settle_failure(&job, &error, &self.metrics);
             }
             drop(job);
             crate::allocator::tidy_this_thread();
@@ -67,14 +65,15 @@ impl Consumer {
 
     /// Exports one job's batch, retrying while that may help.
     fn deliver(&mut self, job: &ExportJob) -> Result<(), ExportError> {
-        let (id, metrics, jobs) = (&self.id, &self.metrics, &self.jobs);
+        let (metrics, jobs) = (&self.metrics, &self.jobs);
+        let id = metrics.id();
         let sink = &mut self.sink;
         retry_blocking(
             &mut self.backoff,
             || jobs.is_closed(),
-            || attempt(id, sink, &job.batch, metrics),
+            || attempt(sink, &job.batch, metrics),
             |reason, wait| {
-                count_retry(id, &job.batch, metrics);
+                metrics.count_retry(job.batch.signal());
                 tracing::warn!(exporter = %id, %reason, records = job.batch.len(),
                     retry_in = ?wait, "export failed; retrying");
             },

@@ -11,7 +11,7 @@ mod log;
 mod memory;
 mod retry;
 
-pub(super) use attempt::{count_failed_records, count_sent, observe_attempt, settle_failure};
+pub(super) use attempt::{ExportMetrics, settle_failure};
 pub(super) use backoff::Backoff;
 pub(super) use durable::start as start_durable;
 pub(super) use memory::start as start_memory;

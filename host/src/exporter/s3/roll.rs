@@ -21,12 +21,10 @@ use super::key;
 use super::parquet::ParquetWriter;
 use crate::ack::Ack;
 use crate::config::RetryOnFailure;
-use crate::exporter::queue::{
-    Backoff, count_failed_records, count_sent, observe_attempt, retry_blocking, settle_failure,
-};
+use crate::exporter::queue::{Backoff, ExportMetrics, retry_blocking, settle_failure};
 use crate::exporter::{ExportError, ExportJob};
 use crate::otlp::{Batch, Signal};
-use crate::telemetry::metrics::{ExporterLabels, Metrics};
+use crate::telemetry::metrics::Metrics;
 
 /// The Collector's default for how long a batch is retried in memory.
 const MAX_ELAPSED: Duration = Duration::from_secs(300);
@@ -49,11 +47,11 @@ pub fn start(
                 max_bytes: settings.max_object_bytes(),
                 backoff: Backoff::new(retry, MAX_ELAPSED),
                 open: Vec::new(),
+                metrics: ExportMetrics::new(id.clone(), metrics),
                 id,
                 settings,
                 client,
                 jobs,
-                metrics,
                 runtime,
             };
             roller.run();
@@ -136,7 +134,7 @@ struct Roller {
     backoff: Backoff,
     open: Vec<Open>,
     jobs: async_channel::Receiver<ExportJob>,
-    metrics: Arc<Metrics>,
+    metrics: ExportMetrics,
     runtime: tokio::runtime::Handle,
 }
 
@@ -201,7 +199,7 @@ impl Roller {
         let open = &mut self.open[i];
         if let Err(reason) = open.writer.append(&job.batch) {
             let error = ExportError::Permanent(format!("encoding for S3: {reason}"));
-            settle_failure(&self.id, &job, &error, &self.metrics);
+            settle_failure(&job, &error, &self.metrics);
             return;
         }
         open.held.push(Held {
@@ -242,13 +240,13 @@ impl Roller {
         };
         match result {
             Ok(()) => {
-                count_sent(&self.id, open.signal, records, &self.metrics);
+                self.metrics.count_sent(open.signal, records);
                 tracing::debug!(exporter = %self.id, key, records, "s3: object uploaded");
                 // Dropping the held acknowledgements settles them: success.
             }
             Err(error) => {
                 let permanent = !error.is_retryable();
-                count_failed_records(&self.id, open.signal, records, permanent, &self.metrics);
+                self.metrics.count_failed(open.signal, records, permanent);
                 tracing::error!(exporter = %self.id, key, %error, records, permanent,
                     "s3: object not uploaded; its batches are failed back to their senders");
                 let reason = format!("exporter {}: {error}", self.id);
@@ -273,17 +271,11 @@ impl Roller {
             || {
                 let started = Instant::now();
                 let result = runtime.block_on(client.upload(key, body.clone()));
-                observe_attempt(id, started.elapsed().as_secs_f64(), metrics);
+                metrics.observe_attempt(started.elapsed().as_secs_f64());
                 result
             },
             |reason, wait| {
-                metrics
-                    .export_retries
-                    .get_or_create(&ExporterLabels {
-                        exporter: id.to_string(),
-                        signal: signal.as_str(),
-                    })
-                    .inc();
+                metrics.count_retry(signal);
                 tracing::warn!(exporter = %id, key, %reason, retry_in = ?wait,
                     "s3: upload failed; retrying");
             },

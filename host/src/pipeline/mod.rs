@@ -94,6 +94,21 @@ impl PipelineInput {
     }
 }
 
+#[cfg(test)]
+impl PipelineInput {
+    /// An input with room for `capacity` requests whose envelopes the test
+    /// takes from the returned channel (and settles, or holds).
+    pub(crate) fn for_tests(capacity: usize) -> (PipelineInput, async_channel::Receiver<Envelope>) {
+        let (tx, rx) = async_channel::bounded(capacity);
+        let input = PipelineInput {
+            tx,
+            queue_bytes: QueueBytes::new(u64::MAX, Default::default()),
+            memory_limiter: None,
+        };
+        (input, rx)
+    }
+}
+
 impl Pipeline {
     /// Starts the pipeline's batcher and `workers` worker threads, whose
     /// plugin chains follow the plans published to `plugins`.

@@ -78,6 +78,9 @@ pub enum RefusalKind {
     MissingToken,
     /// The request's token is not one the receiver accepts.
     WrongToken,
+    /// The call's own deadline (gRPC's `grpc-timeout`) passed first: the
+    /// client has given up on it.
+    DeadlineExceeded,
 }
 
 impl RefusalKind {
@@ -95,6 +98,7 @@ impl RefusalKind {
             RefusalKind::ExportRefused => "export_refused",
             RefusalKind::MissingToken => "missing_token",
             RefusalKind::WrongToken => "wrong_token",
+            RefusalKind::DeadlineExceeded => "deadline_exceeded",
         }
     }
 }

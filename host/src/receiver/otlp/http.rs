@@ -227,6 +227,8 @@ fn status(kind: RefusalKind) -> (StatusCode, i32) {
         | RefusalKind::ShuttingDown
         | RefusalKind::ExportFailed => (StatusCode::SERVICE_UNAVAILABLE, 14),
         RefusalKind::MissingToken | RefusalKind::WrongToken => (StatusCode::UNAUTHORIZED, 16),
+        // OTLP/HTTP carries no deadline; a gateway's timeout is the nearest.
+        RefusalKind::DeadlineExceeded => (StatusCode::GATEWAY_TIMEOUT, 4),
     }
 }
 

@@ -64,6 +64,7 @@ pub(super) fn status(refusal: Refusal) -> Failure {
         | RefusalKind::ShuttingDown
         | RefusalKind::ExportFailed => Code::Unavailable,
         RefusalKind::MissingToken | RefusalKind::WrongToken => Code::Unauthenticated,
+        RefusalKind::DeadlineExceeded => Code::DeadlineExceeded,
     };
     Failure::new(code, refusal.message)
 }

@@ -20,12 +20,14 @@ use tonic::Code;
 
 use super::Timeouts;
 use super::answer::{self, ACCEPTED_ENCODINGS, Failure, status};
+use super::deadline::Deadline;
 use super::frame::{FrameError, Message, MessageReader};
 use crate::auth::BearerTokens;
 use crate::otlp::Signal;
 use crate::receiver::otlp::body::{self, BodyError};
 use crate::receiver::otlp::request::protobuf_batch;
 use crate::receiver::{Intake, Refusal, RefusalKind};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// What every call of one receiver shares.
@@ -74,16 +76,34 @@ pub(super) async fn serve(
 }
 
 async fn export(receiver: &Receiver, request: http::Request<RecvStream>) -> Result<(), Stop> {
+    let start = Instant::now();
     let (parts, mut body) = request.into_parts();
     let (signal, encoding) = receiver.check(&parts)?;
-    let message = receiver.read(&mut body).await?;
+    let deadline = Deadline::of(&parts.headers, start).map_err(|message| {
+        // grpc-go's answer: INTERNAL.
+        receiver.counted(
+            RefusalKind::Malformed,
+            Failure::new(Code::Internal, message),
+        )
+    })?;
+    let message = receiver
+        .within(
+            &deadline,
+            "before its message arrived",
+            receiver.read(&mut body),
+        )
+        .await??;
     let bytes = receiver.decode(message, encoding)?;
     let batch = protobuf_batch(signal, bytes).map_err(|r| receiver.refuse(r))?;
     // The intake counts its own refusals.
+    let accepted = receiver.intake.accept(signal, batch);
     receiver
-        .intake
-        .accept(signal, batch)
-        .await
+        .within(
+            &deadline,
+            "before every exporter had its records (they may still be delivered)",
+            accepted,
+        )
+        .await?
         .map(drop)
         .map_err(|refusal| Stop::Answer(status(refusal)))
 }
@@ -157,6 +177,31 @@ impl Receiver {
                 Err(self.counted(RefusalKind::UnsupportedMediaType, failure))
             }
         }
+    }
+
+    /// `step`'s result, unless the call's deadline passes first: then the
+    /// call is refused (and counted) as `DEADLINE_EXCEEDED`, saying what
+    /// had not happened yet (`missing`).
+    async fn within<T>(
+        &self,
+        deadline: &Option<Deadline>,
+        missing: &str,
+        step: impl Future<Output = T>,
+    ) -> Result<T, Stop> {
+        let Some(deadline) = deadline else {
+            return Ok(step.await);
+        };
+        tokio::time::timeout_at(deadline.at, step)
+            .await
+            .map_err(|_| {
+                self.refuse(Refusal::new(
+                    RefusalKind::DeadlineExceeded,
+                    format!(
+                        "the call's deadline (grpc-timeout {}) passed {missing}",
+                        deadline.header
+                    ),
+                ))
+            })
     }
 
     /// The call's message, read within the limit — or, once weir is

@@ -7,7 +7,9 @@
 //! request, `RESOURCE_EXHAUSTED` (without `RetryInfo`, so not retried) for
 //! one over `max_recv_msg_size_mib`, `UNAVAILABLE` when overloaded or when
 //! an exporter failed (both retryable, as OTLP clients expect),
-//! `UNIMPLEMENTED` for a signal the receiver feeds no pipeline of.
+//! `UNIMPLEMENTED` for a signal the receiver feeds no pipeline of,
+//! `DEADLINE_EXCEEDED` once the call's `grpc-timeout` has passed
+//! ([`deadline`]).
 //!
 //! Hand-written rather than tonic's server (tonic stays for weir's gRPC
 //! clients) because the receiver's cost was in tonic's layers, not in
@@ -27,6 +29,7 @@
 mod answer;
 mod call;
 mod connection;
+mod deadline;
 mod frame;
 #[cfg(test)]
 mod tests;

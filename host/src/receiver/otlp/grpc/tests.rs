@@ -43,10 +43,20 @@ struct Server {
 
 impl Server {
     async fn start(max_message: usize, token: Option<&str>, timeouts: Timeouts) -> Server {
+        Server::feeding(SignalInputs::default(), max_message, token, timeouts).await
+    }
+
+    /// A server whose receiver feeds `inputs`.
+    async fn feeding(
+        inputs: SignalInputs,
+        max_message: usize,
+        token: Option<&str>,
+        timeouts: Timeouts,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let metrics = Arc::new(Metrics::new());
-        let intake = Intake::new("otlp", "grpc", SignalInputs::default(), metrics.clone());
+        let intake = Intake::new("otlp", "grpc", inputs, metrics.clone());
         let auth = token.map(|token| {
             let settings = BearerTokenAuth {
                 token: Some(token.into()),
@@ -100,6 +110,7 @@ impl Server {
             "shutting_down",
             "missing_token",
             "wrong_token",
+            "deadline_exceeded",
         ]
         .into_iter()
         .map(|reason| self.refused(reason))
@@ -558,5 +569,75 @@ async fn a_body_that_never_comes_does_not_hold_the_shutdown() {
     assert_eq!(answer.code, Code::Unavailable, "{answer:?}");
     assert!(answer.message.contains("shutting down"), "{answer:?}");
     assert_eq!(server.refused("shutting_down"), 1);
+    server.stop().await;
+}
+
+/// A call whose `grpc-timeout` passes while weir waits for its message is
+/// answered `DEADLINE_EXCEEDED` then, not held until the client resets it;
+/// one well within its deadline is served as any other.
+#[tokio::test]
+async fn a_call_past_its_deadline_is_answered_deadline_exceeded() {
+    let server = Server::plain().await;
+    let mut client = h2_client(server.addr).await;
+    let timeout = ("grpc-timeout", "100m");
+    let (response, _stream) = client
+        .send_request(request("POST", LOGS, &[GRPC, timeout]), false)
+        .unwrap();
+    let answer = answer(response).await;
+    assert_eq!(answer.code, Code::DeadlineExceeded, "{answer:?}");
+    assert_eq!(
+        answer.message,
+        "the call's deadline (grpc-timeout 100m) passed before its message arrived"
+    );
+    assert_eq!(server.refused("deadline_exceeded"), 1);
+
+    let generous = ("grpc-timeout", "30S");
+    let request = request("POST", LOGS, &[GRPC, generous]);
+    let answer = raw_call(server.addr, request, &[framed(false, b"")]).await;
+    assert_eq!(answer.code, Code::Ok, "{answer:?}");
+    assert_eq!(server.refusals(), 1);
+    server.stop().await;
+}
+
+/// The deadline also bounds the wait for the exporters: a pipeline that
+/// holds the records past it gets them still, and the client hears
+/// `DEADLINE_EXCEEDED` (retryable) when its deadline passes.
+#[tokio::test]
+async fn a_deadline_passing_while_exporters_have_the_records_is_deadline_exceeded() {
+    let (input, envelopes) = crate::pipeline::PipelineInput::for_tests(4);
+    let mut inputs = SignalInputs::default();
+    inputs.add(Signal::Logs, input);
+    let server = Server::feeding(inputs, 1 << 20, None, TIMEOUTS).await;
+    let request = request("POST", LOGS, &[GRPC, ("grpc-timeout", "200m")]);
+    let answer = raw_call(server.addr, request, &[framed(false, &logs(3))]).await;
+    assert_eq!(answer.code, Code::DeadlineExceeded, "{answer:?}");
+    assert_eq!(
+        answer.message,
+        "the call's deadline (grpc-timeout 200m) passed before every exporter had its \
+         records (they may still be delivered)"
+    );
+    let held = envelopes
+        .try_recv()
+        .expect("the records reached the pipeline");
+    assert_eq!(held.batch.len(), 3);
+    assert_eq!(server.refused("deadline_exceeded"), 1);
+    server.stop().await;
+}
+
+/// A `grpc-timeout` that is not one is refused as grpc-go refuses it
+/// (`INTERNAL`), before the body is read, and counted as malformed.
+#[tokio::test]
+async fn a_malformed_grpc_timeout_is_internal() {
+    let server = Server::plain().await;
+    for value in ["soon", "123456789S", "10s"] {
+        let request = request("POST", LOGS, &[GRPC, ("grpc-timeout", value)]);
+        let answer = raw_call(server.addr, request, &[framed(false, b"")]).await;
+        assert_eq!(answer.code, Code::Internal, "{value}: {answer:?}");
+        assert!(
+            answer.message.starts_with("malformed grpc-timeout"),
+            "{value}: {answer:?}"
+        );
+    }
+    assert_eq!(server.refused("malformed"), 3);
     server.stop().await;
 }

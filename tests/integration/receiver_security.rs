@@ -214,6 +214,12 @@ fn python_send(protocol: &str, endpoint: &str, extra: &[&str]) -> (bool, String)
         .args(["--protocol", protocol, "--endpoint", endpoint])
         .args(["--signal", "logs", "--run-id", protocol, "--count", "5"])
         .args(extra)
+        // The SDK's HTTP exporter hands its CA file to a requests Session,
+        // and requests lets these variables override a Session's CA
+        // (requests issue 3829): with either set, it trusts the system's
+        // roots instead of the test's CA.
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("CURL_CA_BUNDLE")
         .output()
         .expect("run send_otlp.py");
     (
@@ -222,23 +228,30 @@ fn python_send(protocol: &str, endpoint: &str, extra: &[&str]) -> (bool, String)
     )
 }
 
-/// Over gRPC: the SDK's HTTP exporter (requests + urllib3 2 + OpenSSL)
-/// does not accept this test's rcgen-made CA ("unable to get local issuer
-/// certificate", whatever the key usages), so HTTPS is tested with
-/// reqwest above.
+/// The Python SDK, over gRPC with TLS and over HTTPS: with the token its
+/// records get in, without it the export fails and is counted.
 #[test]
-fn the_python_sdk_over_grpc_with_tls_and_the_token_gets_in_and_without_it_does_not() {
+fn the_python_sdk_over_tls_with_the_token_gets_in_and_without_it_does_not() {
     let mut daemon = secured(false);
     let ca = daemon.dir().join("ca.pem").display().to_string();
-    let endpoint = https(&daemon.grpc);
-    let (ok, err) = python_send("grpc", &endpoint, &["--ca-file", &ca, "--token", TOKEN]);
-    assert!(ok, "with the token: {err}\n{}", daemon.log());
-    let (ok, _) = python_send("grpc", &endpoint, &["--ca-file", &ca]);
-    assert!(!ok, "without a token the export must fail");
-    assert_eq!(refused(&daemon, "grpc", "missing_token"), 1.0);
+    for (protocol, endpoint) in [("grpc", https(&daemon.grpc)), ("http", https(&daemon.http))] {
+        let (ok, err) = python_send(protocol, &endpoint, &["--ca-file", &ca, "--token", TOKEN]);
+        assert!(ok, "{protocol} with the token: {err}\n{}", daemon.log());
+        let (ok, _) = python_send(protocol, &endpoint, &["--ca-file", &ca]);
+        assert!(!ok, "{protocol} without a token the export must fail");
+        assert_eq!(
+            refused(&daemon, protocol, "missing_token"),
+            1.0,
+            "{protocol}"
+        );
+    }
     daemon.stop();
     let records = daemon.log_records();
-    assert_eq!(records.len(), 5, "the 5 records sent with the token only");
+    assert_eq!(
+        records.len(),
+        10,
+        "the 5 records sent with the token, twice"
+    );
 }
 
 /// A weir forwarding logs over OTLP/gRPC to `to`, with `tls` settings for

@@ -25,13 +25,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
-target="${CARGO_TARGET_DIR:-target}"
-if [ -n "${WEIR_BIN:-}" ]; then
-  weir=$(realpath "$WEIR_BIN") # a prebuilt binary instead of this tree's
-else
-  cargo build --release -p weir --quiet
-  weir=$(realpath "$target/release/weir")
-fi
+. scripts/lib/bench.sh
+bench_binaries --no-plugins
 work=$(mktemp -d)
 tck=$(getconf CLK_TCK)
 daemon_pid=""
@@ -66,7 +61,6 @@ if [ -n "${WEIR_BASELINE_BIN:-}" ]; then
   binaries=("baseline=$(realpath "$WEIR_BASELINE_BIN")" "${binaries[@]}")
 fi
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 run_scenario() { # binary label, binary path, scenario spec

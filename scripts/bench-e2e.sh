@@ -86,28 +86,13 @@ command -v taskset > /dev/null || [ -z "$cores_list" ] || { echo "--cores needs 
 # The CPU pinning of the current core count: weir's and everything else's.
 weir_pin=()
 others_pin=()
-target="${CARGO_TARGET_DIR:-target}"
-rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-if [ -z "${WEIR_BIN:-}" ]; then
-  cargo build --release -p weir --quiet
-fi
-# With WEIR_BIN the plugins already built are reused too (building them
-# waits for cargo's lock, which other builds on the machine may hold).
-if [ -z "${WEIR_BIN:-}" ] || [ ! -d "$target/wasm32-wasip2/plugin" ]; then
-  cargo plugins --quiet
-fi
-weir=$(realpath "${WEIR_BIN:-$target/release/weir}")
-plugins=$(realpath "$target/wasm32-wasip2/plugin")
+. scripts/lib/bench.sh
+bench_binaries
 work=$(mktemp -d)
 tck=$(getconf CLK_TCK)
 
-# The weir processes this script started and has not stopped yet, by PID.
-running=()
 cleanup() {
-  for pid in "${running[@]}"; do
-    kill -TERM "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true
-  done
+  stop_all_weir
   [ -n "${KEEP_BENCH:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -122,34 +107,16 @@ far_http=127.0.0.1:24328
 far_telemetry=127.0.0.1:28898
 discard=127.0.0.1:24338
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-# Starts weir on config file $2 (log $3), waits until $4/readyz answers;
-# sets $started to its PID.
-start_weir() {
-  local name=$1 config=$2 log=$3 telemetry=$4
-  local pin=("${weir_pin[@]}")
-  [ "$name" = "the far end" ] && pin=("${others_pin[@]}")
-  WEIR_LOG=warn WEIR_CACHE_DIR="$work/cache" "${pin[@]}" "$weir" run --config "$config" 2> "$log" &
-  started=$!
-  running+=("$started")
-  for _ in $(seq 100); do
-    curl -sf "http://$telemetry/readyz" > /dev/null && return 0
-    kill -0 "$started" 2> /dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not become ready; its log:" >&2
-  cat "$log" >&2
-  return 1
-}
-
-# Sends SIGTERM to weir $1 and waits for it to exit.
-stop_weir() {
-  local pid=$1 kept=()
-  kill -TERM "$pid"
-  wait "$pid" || true
-  for p in "${running[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
-  running=("${kept[@]+"${kept[@]}"}")
+# Starts weir (the edge pinned to its cores, the far end to the others)
+# on config file $2 (log $3), waits until $4/readyz answers; sets
+# $started to its PID.
+start_pinned() {
+  local name=$1
+  if [ "$name" = "the far end" ]; then
+    start_weir "$@" "${others_pin[@]+"${others_pin[@]}"}"
+  else
+    start_weir "$@" "${weir_pin[@]+"${weir_pin[@]}"}"
+  fi
 }
 
 # Records the weir at $1 accepted, from its /metrics.
@@ -178,7 +145,7 @@ service:
       receivers: [otlp]
       exporters: [null]
 YAML
-  start_weir "the far end" "$work/far.yaml" "$work/far.log" "$far_telemetry"
+  start_pinned "the far end" "$work/far.yaml" "$work/far.log" "$far_telemetry"
 }
 
 # The stores' stand-in for the metrics scenarios: reads each request's
@@ -248,7 +215,7 @@ service:
       processors: [$chain]
       exporters: [$exporter]
 YAML
-  start_weir "$name" "$work/$name.yaml" "$work/$name.log" "$edge_telemetry"
+  start_pinned "$name" "$work/$name.yaml" "$work/$name.log" "$edge_telemetry"
   edge=$started
   before=$(cpu_ticks "$edge")
   endpoint="http://$edge_http"

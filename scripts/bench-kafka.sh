@@ -16,13 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
-target="${CARGO_TARGET_DIR:-target}"
-rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-cargo build --release -p weir -p weir-tests --bin weir --bin kafka-produce-bench --quiet
-cargo plugins --quiet
-weir=$(realpath "$target/release/weir")
-producer=$(realpath "$target/release/kafka-produce-bench")
-plugins=$(realpath "$target/wasm32-wasip2/plugin")
+. scripts/lib/bench.sh
+bench_binaries
+cargo build --release -p weir-tests --bin kafka-produce-bench --quiet
+producer=$(realpath "${CARGO_TARGET_DIR:-target}/release/kafka-produce-bench")
 work=$(mktemp -d)
 tck=$(getconf CLK_TCK)
 port=29092
@@ -33,12 +30,8 @@ far_telemetry=127.0.0.1:28898
 tansu="${WEIR_CACHE_ROOT:-$HOME/.cache/weir}/tansu/bin/tansu"
 
 export WEIR_KAFKA_PORT=$port WEIR_KAFKA_RUN_DIR="$work/broker"
-running=()
 cleanup() {
-  for pid in "${running[@]}"; do
-    kill -TERM "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true
-  done
+  stop_all_weir
   bash scripts/kafka-broker.sh stop
   [ -n "${KEEP_BENCH:-}" ] || rm -rf "$work"
 }
@@ -48,32 +41,9 @@ for topic in bench_limit bench_logs; do
   "$tansu" topic create "$topic" --partitions 3 --broker "tcp://$brokers" > /dev/null
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 metric() {
   curl -sf "http://$1/metrics" | awk -v m="$2" 'index($0, m) == 1 {n += $NF} END {printf "%d\n", n}'
 }
-start_weir() {
-  local name=$1 config=$2 telemetry=$3
-  WEIR_LOG=warn WEIR_CACHE_DIR="$work/cache" "$weir" run --config "$config" 2> "$work/$name.log" &
-  started=$!
-  running+=("$started")
-  for _ in $(seq 100); do
-    curl -sf "http://$telemetry/readyz" > /dev/null && return 0
-    kill -0 "$started" 2> /dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not become ready; its log:" >&2
-  cat "$work/$name.log" >&2
-  return 1
-}
-stop_weir() {
-  local pid=$1 kept=()
-  kill -TERM "$pid"
-  wait "$pid" || true
-  for p in "${running[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
-  running=("${kept[@]+"${kept[@]}"}")
-}
-
 echo "(a) raw producer, ${seconds}s" >&2
 limit=$("$producer" "$brokers" bench_limit "$seconds" 1000)
 
@@ -101,7 +71,7 @@ service:
       processors: [wasm/severity]
       exporters: [kafka]
 YAML
-start_weir phase1 "$work/phase1.yaml" "$edge_telemetry"
+start_weir phase1 "$work/phase1.yaml" "$work/phase1.log" "$edge_telemetry"
 edge=$started
 before=$(cpu_ticks "$edge")
 summary=$("$weir" gen --endpoint "http://$edge_http" --duration "$seconds" \
@@ -130,7 +100,7 @@ service:
       receivers: [kafka]
       exporters: [null]
 YAML
-start_weir phase2 "$work/phase2.yaml" "$far_telemetry"
+start_weir phase2 "$work/phase2.yaml" "$work/phase2.log" "$far_telemetry"
 far=$started
 before=$(cpu_ticks "$far")
 deadline=$((SECONDS + 300))

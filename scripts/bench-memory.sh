@@ -14,15 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
-target="${CARGO_TARGET_DIR:-target}"
-if [ -z "${WEIR_BIN:-}" ]; then
-  cargo build --release -p weir --quiet
-fi
-if [ -z "${WEIR_BIN:-}" ] || [ ! -f "$target/wasm32-wasip2/plugin/severity_filter.wasm" ]; then
-  cargo plugins --quiet
-fi
-weir=$(realpath "${WEIR_BIN:-$target/release/weir}")
-plugin=$(realpath "$target/wasm32-wasip2/plugin/severity_filter.wasm")
+. scripts/lib/bench.sh
+bench_binaries
 # How much of host/hot-functions.txt the linker could place (names carry
 # hashes that change as the code does; see scripts/hot-functions.sh).
 if command -v nm > /dev/null; then
@@ -32,9 +25,8 @@ if command -v nm > /dev/null; then
   echo "hot functions placed together: $found of the $listed listed in host/hot-functions.txt"
 fi
 work=$(mktemp -d)
-pid=""
 cleanup() {
-  [ -z "$pid" ] || { kill -TERM "$pid" 2> /dev/null; wait "$pid" 2> /dev/null || true; }
+  stop_all_weir
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,7 +39,7 @@ receivers:
         endpoint: 127.0.0.1:24418
 processors:
   wasm/severity:
-    path: $plugin
+    path: $plugins/severity_filter.wasm
     config: {min_severity: WARN}
 exporters:
   null:
@@ -62,23 +54,15 @@ service:
 YAML
 # Starts weir; sets $pid once it is ready.
 start() {
-  WEIR_LOG=warn WEIR_CACHE_DIR="$work/cache" "$weir" run --config "$work/weir.yaml" 2> "$work/weir.log" &
-  pid=$!
-  for _ in $(seq 300); do
-    curl -sf http://127.0.0.1:28988/readyz > /dev/null && return 0
-    kill -0 "$pid" 2> /dev/null || { cat "$work/weir.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "weir did not become ready" >&2
-  exit 1
+  start_weir weir "$work/weir.yaml" "$work/weir.log" 127.0.0.1:28988
+  pid=$started
 }
 # The first start compiles the plugin into the cache (the compiler's
 # memory is not all handed back); what is measured is a restart, as a
 # daemon runs once its plugins are cached.
 start
 first=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
-kill -TERM "$pid"
-wait "$pid" || true
+stop_weir "$pid"
 start
 
 # Samples "anon_kib file_kib" of weir every half second into $1 until

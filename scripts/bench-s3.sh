@@ -28,11 +28,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
-target="${CARGO_TARGET_DIR:-target}"
-if [ -z "${WEIR_BIN:-}" ]; then
-  cargo build --release -p weir --quiet
-fi
-weir=$(realpath "${WEIR_BIN:-$target/release/weir}")
+. scripts/lib/bench.sh
+bench_binaries --no-plugins
 python=$(bash scripts/python-env.sh | tail -1)
 work=$(mktemp -d)
 tck=$(getconf CLK_TCK)
@@ -48,15 +45,12 @@ export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-
 bucket="bench-$(date +%s)"
 curl -sf -X PUT "$WEIR_S3_ENDPOINT/$bucket" > /dev/null
 
-weir_pid=""
 cleanup() {
-  if [ -n "$weir_pid" ]; then kill -TERM "$weir_pid" 2> /dev/null || true; wait "$weir_pid" 2> /dev/null || true; fi
+  stop_all_weir
   if [ -n "$started_s3" ]; then bash scripts/s3-server.sh stop; fi
   [ -n "${KEEP_BENCH:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # Total size of the objects under prefix $1.
 stored_bytes() {
@@ -93,12 +87,8 @@ service:
       receivers: [otlp]
       exporters: [$id]
 YAML
-  WEIR_LOG=warn WEIR_CACHE_DIR="$work/cache" "$weir" run --config "$work/$name.yaml" 2> "$work/$name.log" &
-  weir_pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://$telemetry/readyz" > /dev/null && break
-    sleep 0.1
-  done
+  start_weir "$name" "$work/$name.yaml" "$work/$name.log" "$telemetry"
+  local weir_pid=$started
   local before after summary bytes
   before=$(cpu_ticks "$weir_pid")
   summary=$("$weir" gen --protocol http --endpoint "http://$http" --duration "$seconds" \
@@ -106,9 +96,7 @@ YAML
   # Measured when the load ends; SIGTERM then uploads what is still open
   # (at most 2 s of data), uncounted, before the objects are sized.
   after=$(cpu_ticks "$weir_pid")
-  kill -TERM "$weir_pid"
-  wait "$weir_pid" || true
-  weir_pid=""
+  stop_weir "$weir_pid"
   bytes=0
   [ "$name" = none ] || bytes=$(stored_bytes "$name")
   python3 - "$name" "$before" "$after" "$tck" "$summary" "$bytes" <<'PY' | tee -a "$work/results.jsonl"

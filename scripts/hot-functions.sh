@@ -26,15 +26,8 @@ command -v valgrind > /dev/null || {
   echo "valgrind is needed: apt-get install valgrind" >&2
   exit 1
 }
-target="${CARGO_TARGET_DIR:-target}"
-if [ -z "${WEIR_BIN:-}" ]; then
-  cargo build --release -p weir --quiet
-fi
-if [ ! -f "$target/wasm32-wasip2/plugin/severity_filter.wasm" ]; then
-  cargo plugins --quiet
-fi
-weir=$(realpath "${WEIR_BIN:-$target/release/weir}")
-plugin=$(realpath "$target/wasm32-wasip2/plugin/severity_filter.wasm")
+. scripts/lib/bench.sh
+bench_binaries
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -55,7 +48,7 @@ receivers:
         endpoint: 127.0.0.1:24417
 processors:
   wasm/severity:
-    path: $plugin
+    path: $plugins/severity_filter.wasm
     config: {min_severity: WARN}
 exporters:
   null:

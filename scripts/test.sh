@@ -50,6 +50,11 @@ trap 'bash scripts/kafka-broker.sh stop; bash scripts/stores.sh stop; bash scrip
 step "format"
 cargo fmt --all -- --check
 
+step "shell scripts parse (the benchmarks are not run here)"
+for script in .ci/run scripts/*.sh scripts/lib/*.sh guest-sdk/*/build.sh; do
+  bash -n "$script"
+done
+
 step "lint (host, SDK, plugins, tests)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -15,6 +15,7 @@
 #                      (gzip, the exporters' default, is most of the
 #                      export path's cost; on a LAN or loopback it buys
 #                      nothing)
+#   fwd-otlphttp-gzip1 → `otlphttp` with `compression_params: {level: 1}`
 #
 # Metrics (`weir gen --signal metrics`), each against its own baseline:
 #   metrics-none     → `null` exporter: the metrics baseline
@@ -279,6 +280,9 @@ all_scenarios() {
   scenario fwd-otlphttp-none "" "" "  otlphttp/far:
     endpoint: http://$far_http
     compression: none" otlphttp/far yes
+  scenario fwd-otlphttp-gzip1 "" "" "  otlphttp/far:
+    endpoint: http://$far_http
+    compression_params: {level: 1}" otlphttp/far yes
   scenario metrics-none "" "" "  null:" null no http metrics
   scenario influxdb "" "" "  influxdb/discard:
     endpoint: http://$discard

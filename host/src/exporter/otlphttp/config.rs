@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::AuthSettings;
 use crate::exporter::InvalidSetting;
-use crate::exporter::compression::Compression;
+use crate::exporter::compression::{Compression, CompressionParams};
 use crate::exporter::http::settings::check_url;
 use crate::exporter::tls::TlsSettings;
 use crate::otlp::Signal;
@@ -54,6 +54,10 @@ pub struct OtlpHttpExporter {
     /// How request bodies are compressed: `gzip` (default), `zstd` or
     /// `none`.
     pub compression: Compression,
+    /// How hard to compress: `{level: 1}` (gzip 1 to 9, zstd 1 to 22)
+    /// trades larger bodies for much less CPU; see [`CompressionParams`].
+    /// Default: the algorithm's default level (gzip 6, zstd 3).
+    pub compression_params: CompressionParams,
     /// How batches are encoded: `proto` (OTLP protobuf, default) or `json`
     /// (OTLP/JSON).
     pub encoding: Encoding,
@@ -78,6 +82,7 @@ impl Default for OtlpHttpExporter {
             tls: TlsSettings::default(),
             headers: IndexMap::new(),
             compression: Compression::Gzip,
+            compression_params: CompressionParams::default(),
             encoding: Encoding::Proto,
             timeout: Duration::from_secs(30),
             auth: None,
@@ -127,6 +132,9 @@ impl OtlpHttpExporter {
             field: field.to_string(),
             message,
         };
+        self.compression_params
+            .check(self.compression)
+            .map_err(|message| invalid("compression_params.level", message))?;
         let endpoints = [
             ("endpoint", &self.endpoint),
             ("logs_endpoint", &self.logs_endpoint),
@@ -237,11 +245,14 @@ mod tests {
             "endpoint: http://a:4318/prefix
 headers: {Authorization: Bearer x}
 compression: zstd
+compression_params: {level: 1}
 encoding: json
 timeout: 2s",
         )
         .unwrap();
         assert_eq!(s.compression, Compression::Zstd);
+        assert_eq!(s.compression_params.level, 1);
+        assert_eq!(s.validate(), Ok(()));
         assert_eq!(s.encoding, Encoding::Json);
         assert_eq!(s.timeout, Duration::from_secs(2));
         assert_eq!(s.headers["Authorization"], "Bearer x");
@@ -259,6 +270,11 @@ timeout: 2s",
         assert_eq!(
             err("{}"),
             "endpoint: set `endpoint` (or `logs_endpoint`, `metrics_endpoint`, `traces_endpoint`)"
+        );
+        assert_eq!(
+            err("endpoint: http://a\ncompression_params: {level: 12}"),
+            "compression_params.level: 12 is not a gzip level: 1 (fastest) to 9 (smallest), \
+             or 0 for the default (6)"
         );
         assert!(
             err("endpoint: collector:4318").starts_with("endpoint: `collector:4318`: scheme"),

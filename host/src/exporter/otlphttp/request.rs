@@ -4,7 +4,7 @@
 //! functions, so what goes on the wire is tested without a server.
 
 use super::config::Encoding;
-use crate::exporter::compression::{Compression, compress};
+use crate::exporter::compression::{Compression, CompressionParams, compress};
 use crate::otlp::Batch;
 
 /// `Content-Type` of OTLP protobuf bodies.
@@ -29,6 +29,7 @@ pub(crate) fn build(
     batch: &Batch,
     encoding: Encoding,
     compression: Compression,
+    params: CompressionParams,
 ) -> std::io::Result<Body> {
     let (encoded, content_type) = match encoding {
         Encoding::Proto => (batch.encode(), PROTOBUF),
@@ -39,7 +40,7 @@ pub(crate) fn build(
             JSON,
         ),
     };
-    let (bytes, content_encoding) = compress(encoded, compression)?;
+    let (bytes, content_encoding) = compress(encoded, compression, params)?;
     Ok(Body {
         bytes,
         content_type,
@@ -121,7 +122,7 @@ pub(crate) mod tests {
         let batch = logs(50);
         for encoding in [Encoding::Proto, Encoding::Json] {
             for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
-                let body = build(&batch, encoding, compression).unwrap();
+                let body = build(&batch, encoding, compression, Default::default()).unwrap();
                 let back = read_back(
                     Signal::Logs,
                     &body.bytes,
@@ -136,7 +137,13 @@ pub(crate) mod tests {
     #[test]
     fn headers_say_what_the_body_is() {
         let batch = logs(3);
-        let body = build(&batch, Encoding::Proto, Compression::None).unwrap();
+        let body = build(
+            &batch,
+            Encoding::Proto,
+            Compression::None,
+            Default::default(),
+        )
+        .unwrap();
         assert_eq!(body.content_type, "application/x-protobuf");
         assert_eq!(body.content_encoding, None);
         assert_eq!(
@@ -145,19 +152,37 @@ pub(crate) mod tests {
             "uncompressed protobuf is the request itself"
         );
 
-        let body = build(&batch, Encoding::Json, Compression::Gzip).unwrap();
+        let body = build(
+            &batch,
+            Encoding::Json,
+            Compression::Gzip,
+            Default::default(),
+        )
+        .unwrap();
         assert_eq!(body.content_type, "application/json");
         assert_eq!(body.content_encoding, Some("gzip"));
         assert_eq!(&body.bytes[..2], [0x1f, 0x8b], "gzip magic");
 
-        let body = build(&batch, Encoding::Proto, Compression::Zstd).unwrap();
+        let body = build(
+            &batch,
+            Encoding::Proto,
+            Compression::Zstd,
+            Default::default(),
+        )
+        .unwrap();
         assert_eq!(body.content_encoding, Some("zstd"));
         assert_eq!(&body.bytes[..4], [0x28, 0xb5, 0x2f, 0xfd], "zstd magic");
     }
 
     #[test]
     fn json_bodies_are_otlp_json() {
-        let body = build(&logs(1), Encoding::Json, Compression::None).unwrap();
+        let body = build(
+            &logs(1),
+            Encoding::Json,
+            Compression::None,
+            Default::default(),
+        )
+        .unwrap();
         let text = String::from_utf8(body.bytes.to_vec()).unwrap();
         assert!(text.starts_with(r#"{"resourceLogs":"#), "{text}");
         assert!(text.contains(r#""stringValue":"record 0""#), "{text}");

@@ -15,7 +15,7 @@ use super::config::{Encoding, OtlpHttpExporter};
 use super::request::{self, JSON, PROTOBUF};
 use crate::auth::{BearerTokens, tokens_for as auth_tokens};
 use crate::exporter::ExportError;
-use crate::exporter::compression::Compression;
+use crate::exporter::compression::{Compression, CompressionParams};
 use crate::exporter::http::{self, HttpClient, Post};
 use crate::otlp::{Batch, Signal};
 
@@ -26,6 +26,7 @@ pub(crate) struct OtlpHttpSink {
     urls: Vec<(Signal, Url)>,
     encoding: Encoding,
     compression: Compression,
+    compression_params: CompressionParams,
     client: HttpClient,
     /// The token `auth` names, sent with every request.
     token: Option<Arc<BearerTokens>>,
@@ -63,6 +64,7 @@ impl OtlpHttpSink {
             urls,
             encoding: settings.encoding,
             compression: settings.compression,
+            compression_params: settings.compression_params,
             client,
             token: auth_tokens(settings.auth.as_ref())?,
         })
@@ -80,8 +82,13 @@ impl OtlpHttpSink {
                     "no endpoint for {signal}: set `endpoint` or `{signal}_endpoint`"
                 ))
             })?;
-        let body = request::build(batch, self.encoding, self.compression)
-            .map_err(|e| ExportError::Permanent(format!("encoding the batch: {e}")))?;
+        let body = request::build(
+            batch,
+            self.encoding,
+            self.compression,
+            self.compression_params,
+        )
+        .map_err(|e| ExportError::Permanent(format!("encoding the batch: {e}")))?;
         let auth: Vec<_> = self.token.iter().map(|t| t.client_header()).collect();
         let answer = self.client.post(Post {
             url,

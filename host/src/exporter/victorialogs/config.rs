@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::exporter::InvalidSetting;
-use crate::exporter::compression::Compression;
+use crate::exporter::compression::{Compression, CompressionParams};
 use crate::exporter::http::settings::{check_endpoint, check_headers};
 use crate::exporter::tls::TlsSettings;
 
@@ -79,6 +79,10 @@ pub struct VictoriaLogsExporter {
     /// How request bodies are compressed: `gzip` (default), `zstd` or
     /// `none`.
     pub compression: Compression,
+    /// How hard to compress, as the `otlphttp` exporter's: `{level: 1}`
+    /// trades larger bodies for much less CPU. Default: the algorithm's
+    /// default level.
+    pub compression_params: CompressionParams,
     /// How long one request may take, from connecting to the end of the
     /// answer, before it is abandoned and counts as a retryable failure.
     /// `0s` means no limit. Default `30s`.
@@ -112,6 +116,7 @@ impl Default for VictoriaLogsExporter {
             tls: TlsSettings::default(),
             headers: IndexMap::new(),
             compression: Compression::Gzip,
+            compression_params: CompressionParams::default(),
             timeout: Duration::from_secs(30),
         }
     }
@@ -178,6 +183,9 @@ impl VictoriaLogsExporter {
             ));
         };
         check_endpoint("endpoint", endpoint, &self.tls)?;
+        self.compression_params
+            .check(self.compression)
+            .map_err(|message| invalid("compression_params.level", message))?;
         if endpoint.contains('?') {
             return Err(invalid(
                 "endpoint",

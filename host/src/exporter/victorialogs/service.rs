@@ -12,7 +12,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use super::config::{Mode, TimeFormat, VictoriaLogsExporter};
 use super::jsonline::{self, MSG_FIELD, TIME_FIELD};
 use crate::exporter::ExportError;
-use crate::exporter::compression::{Compression, compress};
+use crate::exporter::compression::{Compression, CompressionParams, compress};
 use crate::exporter::http::{HttpClient, Post};
 use crate::exporter::otlphttp::{Encoding, request};
 use crate::otlp::{Batch, Payload, Signal};
@@ -27,6 +27,7 @@ pub(crate) struct VictoriaLogsSink {
     mode: Mode,
     time_format: TimeFormat,
     compression: Compression,
+    compression_params: CompressionParams,
     /// The VictoriaLogs headers of every request (tenant, stream fields).
     headers: Vec<(HeaderName, HeaderValue)>,
     client: HttpClient,
@@ -70,6 +71,7 @@ impl VictoriaLogsSink {
             mode: settings.mode,
             time_format: settings.time_format,
             compression: settings.compression,
+            compression_params: settings.compression_params,
             headers,
             client,
         })
@@ -89,8 +91,13 @@ impl VictoriaLogsSink {
             |e: std::io::Error| ExportError::Permanent(format!("encoding the batch: {e}"));
         let (bytes, content_type, content_encoding) = match self.mode {
             Mode::Otlp => {
-                let body = request::build(batch, Encoding::Proto, self.compression)
-                    .map_err(encoding_failed)?;
+                let body = request::build(
+                    batch,
+                    Encoding::Proto,
+                    self.compression,
+                    self.compression_params,
+                )
+                .map_err(encoding_failed)?;
                 (body.bytes, body.content_type, body.content_encoding)
             }
             Mode::Jsonline => {
@@ -99,7 +106,8 @@ impl VictoriaLogsSink {
                 };
                 let lines = jsonline::encode(logs, self.time_format);
                 let (bytes, encoding) =
-                    compress(lines.into(), self.compression).map_err(encoding_failed)?;
+                    compress(lines.into(), self.compression, self.compression_params)
+                        .map_err(encoding_failed)?;
                 (bytes, JSON_LINES, encoding)
             }
         };

@@ -16,6 +16,7 @@
 #                      export path's cost; on a LAN or loopback it buys
 #                      nothing)
 #   fwd-otlphttp-gzip1 → `otlphttp` with `compression_params: {level: 1}`
+#   fwd-otlphttp-zstd  → `otlphttp` with `compression: zstd`
 #
 # Metrics (`weir gen --signal metrics`), each against its own baseline:
 #   metrics-none     → `null` exporter: the metrics baseline
@@ -283,6 +284,9 @@ all_scenarios() {
   scenario fwd-otlphttp-gzip1 "" "" "  otlphttp/far:
     endpoint: http://$far_http
     compression_params: {level: 1}" otlphttp/far yes
+  scenario fwd-otlphttp-zstd "" "" "  otlphttp/far:
+    endpoint: http://$far_http
+    compression: zstd" otlphttp/far yes
   scenario metrics-none "" "" "  null:" null no http metrics
   scenario influxdb "" "" "  influxdb/discard:
     endpoint: http://$discard

@@ -3,6 +3,7 @@
 //! Collector's), `zstd` or `none`; the HTTP exporters' `compression_params`
 //! (the Collector's `confighttp` key: how hard to compress); and the
 //! compressing of an HTTP body.
+//!
 //! One type, so that the same word means the same thing in every
 //! exporter and a new algorithm is added once. (The InfluxDB and
 //! VictoriaMetrics exporters take only `gzip` or `none`, with types of
@@ -48,9 +49,8 @@ impl CompressionParams {
             Compression::Gzip => Err(format!(
                 "{level} is not a gzip level: 1 (fastest) to 9 (smallest), or 0 for the default (6)"
             )),
-            Compression::Zstd if level == 0 || zstd::compression_level_range().contains(&level) => {
-                Ok(())
-            }
+            // zstd's range (its fast levels are negative) holds 0, its default.
+            Compression::Zstd if zstd::compression_level_range().contains(&level) => Ok(()),
             Compression::Zstd => {
                 let range = zstd::compression_level_range();
                 Err(format!(
@@ -98,23 +98,11 @@ pub(crate) fn compress(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
 
-    fn decompress(bytes: &[u8], encoding: Option<&str>) -> Vec<u8> {
-        match encoding {
-            None => bytes.to_vec(),
-            Some("gzip") => {
-                let mut out = Vec::new();
-                flate2::read::GzDecoder::new(bytes)
-                    .read_to_end(&mut out)
-                    .unwrap();
-                out
-            }
-            Some("zstd") => zstd::decode_all(bytes).unwrap(),
-            Some(other) => panic!("unexpected encoding {other}"),
-        }
+    /// `sent` read back as weir's receivers read a body.
+    fn decompress(sent: &Bytes, encoding: Option<&str>) -> Bytes {
+        crate::receiver::otlp::body::decompress(encoding, sent.clone(), 64 << 20).unwrap()
     }
 
     #[test]
@@ -213,5 +201,9 @@ mod tests {
             err.to_string().contains("unknown variant `snappy`"),
             "{err}"
         );
+        let params: CompressionParams = serde_norway::from_str("level: 1").unwrap();
+        assert_eq!(params.level, 1);
+        let err = serde_norway::from_str::<CompressionParams>("lvl: 1").unwrap_err();
+        assert!(err.to_string().contains("unknown field `lvl`"), "{err}");
     }
 }

@@ -50,8 +50,6 @@ pub(crate) fn build(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::io::Read;
-
     use super::*;
     use crate::otlp::common::{AnyValue, KeyValue, any_value};
     use crate::otlp::logs::{LogRecord, ResourceLogs, ScopeLogs};
@@ -97,18 +95,13 @@ pub(crate) mod tests {
         content_type: &str,
         content_encoding: Option<&str>,
     ) -> Batch {
-        let plain = match content_encoding {
-            None => bytes.to_vec(),
-            Some("gzip") => {
-                let mut out = Vec::new();
-                flate2::read::GzDecoder::new(bytes)
-                    .read_to_end(&mut out)
-                    .expect("valid gzip");
-                out
-            }
-            Some("zstd") => zstd::stream::decode_all(bytes).expect("valid zstd"),
-            Some(other) => panic!("unexpected Content-Encoding {other}"),
-        };
+        // As weir's receivers read a body.
+        let plain = crate::receiver::otlp::body::decompress(
+            content_encoding,
+            bytes::Bytes::copy_from_slice(bytes),
+            64 << 20,
+        )
+        .expect("a body weir's receivers read");
         match content_type {
             PROTOBUF => Batch::decode(signal, &plain).expect("valid OTLP protobuf"),
             JSON => Batch::from_json_as(signal, std::str::from_utf8(&plain).expect("UTF-8"))
